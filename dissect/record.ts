@@ -1,0 +1,43 @@
+/**
+ * One packet record as handed out by the capture reader.
+ *
+ * The reader reuses a single CaptureRecord object and `data` is a view into its
+ * current read chunk: both are valid only until the callback returns. Copy what you keep.
+ */
+export interface CaptureRecord {
+  /** 1-based packet number across the whole file (all sections and interfaces). */
+  n: number;
+  /** Interface index within the current pcapng section (0 for pcap). */
+  iface: number;
+  /** Link-layer header type (LINKTYPE_* value). */
+  linktype: number;
+  /** Whole seconds of the timestamp. */
+  tsSec: number;
+  /** Sub-second part of the timestamp in nanoseconds (0 .. 999_999_999). */
+  tsNsec: number;
+  /** Number of timestamp fraction digits meaningful for this record (6 = µs, 9 = ns). */
+  tsDigits: number;
+  /** Bytes captured (length of `data`). */
+  caplen: number;
+  /** Original length of the packet on the wire. */
+  len: number;
+  /** Captured bytes: a view into the reader's chunk, valid until the callback returns. */
+  data: Buffer;
+}
+
+/** Description of a capture interface (pcap has exactly one). */
+export interface CaptureInterface {
+  linktype: number;
+  snaplen: number;
+  name?: string;
+  /** Timestamp resolution as fraction digits (6 for µs, 9 for ns). */
+  tsDigits: number;
+}
+
+/** Thrown for input that is not a capture or cannot be read; message is one user-facing line. */
+export class CaptureInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaptureInputError';
+  }
+}
