@@ -1,0 +1,125 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import { readCapture } from '../dissect/capture-reader.js';
+import { decodePacket } from '../dissect/decode.js';
+import { newDecodedPacket, tcpFlagsText, type DecodedPacket } from '../dissect/packet.js';
+import { packetJson } from '../dissect/packet-json.js';
+import { endpointText, ipText } from '../dissect/address.js';
+import { secondsBetween, timestampText } from '../dissect/timestamp.js';
+import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
+import { mptcpFields, mptcpShort } from '../dissect/mptcp-text.js';
+import { linktypeName } from '../dissect/link.js';
+import type { CaptureRecord } from '../dissect/record.js';
+import { StdoutBatcher } from './output.js';
+import { warn } from './warn.js';
+
+export interface DissectOptions {
+  json?: boolean;
+  verbose?: boolean;
+  count?: number;
+  mptcp?: boolean;
+  absolute?: boolean;
+  color?: boolean;
+}
+
+/** Per-direction initial sequence numbers, so text lines show relative seq/ack as tshark does. */
+class RelativeSeq {
+  private readonly isn = new Map<string, number>();
+
+  private key(p: DecodedPacket, reverse: boolean): string {
+    const a = endpointText(p.ipVersion, p.data, p.srcOffset, p.sport);
+    const b = endpointText(p.ipVersion, p.data, p.dstOffset, p.dport);
+    return reverse ? `${b}>${a}` : `${a}>${b}`;
+  }
+
+  relative(p: DecodedPacket): { seq: number; ack: number } {
+    const fwd = this.key(p, false);
+    if (p.flags & 0x02 && !this.isn.has(fwd)) this.isn.set(fwd, p.seq);
+    const s0 = this.isn.get(fwd);
+    const a0 = this.isn.get(this.key(p, true));
+    return {
+      seq: s0 === undefined ? p.seq : (p.seq - s0) >>> 0,
+      ack: a0 === undefined ? p.ack : (p.ack - a0) >>> 0,
+    };
+  }
+}
+
+export async function runDissect(file: string, opts: DissectOptions): Promise<void> {
+  const out = new StdoutBatcher();
+  const color = opts.color ?? false;
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const p = newDecodedPacket();
+  const rel = new RelativeSeq();
+  const limit = opts.count ?? Infinity;
+  let shown = 0;
+  let t0s = -1;
+  let t0n = 0;
+
+  const onRecord = (rec: CaptureRecord): boolean => {
+    if (t0s < 0) { t0s = rec.tsSec; t0n = rec.tsNsec; }
+    decodePacket(rec, p);
+    if (opts.mptcp) {
+      if (!p.isTcp || mptcpOptionsOf(p).length === 0) return true;
+    }
+    if (opts.json) {
+      out.write(JSON.stringify(packetJson(rec, p)) + '\n');
+    } else {
+      const t = opts.absolute ? timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)
+        : secondsBetween(t0s, t0n, rec.tsSec, rec.tsNsec).toFixed(6);
+      out.write(packetLine(rec, p, t, rel, c) + '\n');
+      if (opts.verbose) out.write(packetTree(rec, p, c));
+    }
+    shown++;
+    return shown < limit && !out.closed;
+  };
+  await readCapture(file, onRecord, { onWarning: warn });
+  out.flush();
+}
+
+type Colors = ChalkInstance;
+
+function packetLine(rec: CaptureRecord, p: DecodedPacket, t: string, rel: RelativeSeq, c: Colors): string {
+  const head = `${String(rec.n).padStart(5)} ${t.padStart(11)}`;
+  if (!p.isTcp) {
+    const addrs = p.ipVersion ? `${ipText(p.ipVersion, p.data, p.srcOffset)} → ${ipText(p.ipVersion, p.data, p.dstOffset)} ` : '';
+    return `${head} ${addrs}${c.dim(p.note || 'not TCP')} len=${rec.len}`;
+  }
+  const { seq, ack } = rel.relative(p);
+  const src = endpointText(p.ipVersion, p.data, p.srcOffset, p.sport);
+  const dst = endpointText(p.ipVersion, p.data, p.dstOffset, p.dport);
+  let line = `${head} ${src} → ${dst} [${tcpFlagsText(p.flags)}] seq=${seq}`;
+  if (p.flags & 0x10) line += ` ack=${ack}`;
+  line += ` win=${p.win} len=${p.payloadLength}`;
+  for (const o of mptcpOptionsOf(p)) {
+    const s = mptcpShort(o);
+    line += '  ' + (o.malformed ? c.red(s) : o.truncated ? c.yellow(s) : c.cyan(s));
+  }
+  return line;
+}
+
+function packetTree(rec: CaptureRecord, p: DecodedPacket, c: Colors): string {
+  const lines: string[] = [];
+  lines.push(`  Frame ${rec.n}: ${rec.len} bytes on wire, ${rec.caplen} captured, interface ${rec.iface}, ${linktypeName(rec.linktype)} (${rec.linktype}), time ${timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)}`);
+  if (p.ipVersion) {
+    lines.push(`  IPv${p.ipVersion}: ${ipText(p.ipVersion, p.data, p.srcOffset)} → ${ipText(p.ipVersion, p.data, p.dstOffset)}, protocol ${p.protocol}, payload ${p.ipPayloadLength}${p.fragment ? ', fragment' : ''}`);
+  }
+  if (p.isTcp) {
+    lines.push(`  TCP: ${p.sport} → ${p.dport}, seq ${p.seq}, ack ${p.ack}, flags [${tcpFlagsText(p.flags)}], window ${p.win}, header ${p.tcpHeaderLength}, payload ${p.payloadLength} (${p.payloadCaptured} captured)`);
+    for (const opt of tcpOptionsOf(p)) {
+      if (opt.mptcp) {
+        const o = opt.mptcp;
+        const state = o.malformed ? c.red(` [malformed: ${o.malformed}]`) : o.truncated ? c.yellow(' [cut by snaplen]') : '';
+        lines.push(`    Multipath TCP: ${c.bold(o.subtype)} (subtype ${o.subtypeValue}), length ${o.length}${state}`);
+        for (const [k, v] of mptcpFields(o)) if (k !== 'malformed' && k !== 'truncated') lines.push(`      ${k}: ${v}`);
+      } else {
+        let detail = '';
+        if (opt.mss !== undefined) detail = ` ${opt.mss}`;
+        else if (opt.wscale !== undefined) detail = ` ${opt.wscale}`;
+        else if (opt.tsval !== undefined) detail = ` val ${opt.tsval} ecr ${opt.tsecr}`;
+        else if (opt.sack) detail = ' ' + opt.sack.map(([l, r]) => `${l}-${r}`).join(' ');
+        if (opt.problem) detail += ` [${opt.problem}]`;
+        lines.push(`    ${opt.name} (kind ${opt.kind}, length ${opt.length})${detail}`);
+      }
+    }
+  } else if (p.note) lines.push(`  ${p.note}`);
+  return lines.join('\n') + '\n';
+}

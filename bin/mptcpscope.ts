@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { CliError } from './cli-error.js';
+import { CaptureInputError } from '../dissect/record.js';
+import { runDissect } from './dissect-command.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+let debug = process.argv.includes('--debug');
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Runs a verb's action, turning every expected failure into one line and an exit status. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+function fail(err: unknown): never {
+  if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  if (err instanceof CliError) { process.stderr.write(`mptcpscope: ${err.message}\n`); process.exit(err.exitCode); }
+  if (err instanceof CaptureInputError) { process.stderr.write(`mptcpscope: ${err.message}\n`); process.exit(2); }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`mptcpscope: internal error: ${message}${debug ? '' : ' (run with --debug for details)'}\n`);
+  process.exit(70);
+}
+
+const program = new Command();
+program
+  .name('mptcpscope')
+  .description('Multipath TCP (v0/v1) dissector and analyzer')
+  .version(version, '--version', 'print the version')
+  .option('--debug', 'show stack traces for errors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('dissect')
+  .description('decode every packet of a capture: one line per packet, a full tree (-V) or NDJSON (--json)')
+  .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
+  .option('--json', 'write NDJSON, one object per packet (docs/dissect-json.md)')
+  .option('-V, --verbose', 'print the full decoded tree of each packet')
+  .option('-c, --count <n>', 'stop after N packets are shown', positiveInt)
+  .option('--mptcp', 'show only packets that carry MPTCP options')
+  .option('--absolute', 'print absolute timestamps instead of seconds since the first packet')
+  .option('--color', 'force colours (default: only on a terminal)')
+  .option('--no-color', 'never use colours')
+  .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean }) => {
+    const color = opts.color ?? Boolean(process.stdout.isTTY);
+    await runDissect(file, { ...opts, color });
+  }));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; usage errors were already printed by commander.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  fail(err);
+}
+debug = false;

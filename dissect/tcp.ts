@@ -1,0 +1,62 @@
+import type { DecodedPacket } from './packet.js';
+
+/** TCP header at `off`; `segmentLength` is the IP payload length on the wire. Returns false if not decodable. */
+export function decodeTcp(buf: Buffer, off: number, segmentLength: number, p: DecodedPacket): boolean {
+  if (off + 20 > buf.length) { p.note = 'TCP header truncated'; return false; }
+  p.tcpOffset = off;
+  p.sport = buf.readUInt16BE(off);
+  p.dport = buf.readUInt16BE(off + 2);
+  p.seq = buf.readUInt32BE(off + 4);
+  p.ack = buf.readUInt32BE(off + 8);
+  const hl = (buf[off + 12] >> 4) * 4;
+  p.flags = buf[off + 13] | ((buf[off + 12] & 1) << 8);
+  p.win = buf.readUInt16BE(off + 14);
+  if (hl < 20) { p.note = `TCP data offset ${hl} is below 20`; p.tcpHeaderLength = 20; p.isTcp = true; return true; }
+  p.tcpHeaderLength = hl;
+  p.isTcp = true;
+  p.payloadLength = segmentLength > hl ? segmentLength - hl : 0;
+  p.payloadOffset = off + hl;
+  const captured = buf.length - p.payloadOffset;
+  p.payloadCaptured = captured <= 0 ? 0 : captured < p.payloadLength ? captured : p.payloadLength;
+  return true;
+}
+
+export const TCPOPT_EOL = 0;
+export const TCPOPT_NOP = 1;
+export const TCPOPT_MSS = 2;
+export const TCPOPT_WSCALE = 3;
+export const TCPOPT_SACK_PERMITTED = 4;
+export const TCPOPT_SACK = 5;
+export const TCPOPT_TIMESTAMP = 8;
+export const TCPOPT_MPTCP = 30;
+
+/**
+ * Walks the TCP options of a decoded packet, calling `visit(kind, offset, length, status)` for every
+ * option except NOP and EOL. `length` is the option's own length byte; `status` says whether the option is
+ * whole ('ok'), runs past the TCP header ('overrun'), has a length below 2 ('badlen'; the walk stops there),
+ * or was cut by the capture's snaplen ('cut').
+ */
+export type OptionStatus = 'ok' | 'overrun' | 'badlen' | 'cut';
+
+export function walkTcpOptions(
+  p: DecodedPacket,
+  visit: (kind: number, off: number, length: number, status: OptionStatus) => void,
+): void {
+  const buf = p.data;
+  const end = p.tcpOffset + p.tcpHeaderLength;
+  let off = p.tcpOffset + 20;
+  while (off < end) {
+    if (off >= buf.length) return; // options not captured
+    const kind = buf[off];
+    if (kind === TCPOPT_EOL) return;
+    if (kind === TCPOPT_NOP) { off++; continue; }
+    if (off + 1 >= end) { visit(kind, off, 1, 'overrun'); return; }
+    if (off + 1 >= buf.length) { visit(kind, off, 0, 'cut'); return; }
+    const length = buf[off + 1];
+    if (length < 2) { visit(kind, off, length, 'badlen'); return; }
+    if (off + length > end) { visit(kind, off, length, 'overrun'); return; }
+    if (off + length > buf.length) { visit(kind, off, length, 'cut'); return; }
+    visit(kind, off, length, 'ok');
+    off += length;
+  }
+}
