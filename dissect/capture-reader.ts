@@ -357,10 +357,11 @@ class Parser {
       return STOP;
     }
     if (len > this.blockLimit) {
-      if (type === 6 || type === 3 || type === 2 || type === 1 || len > MAX_SKIP) {
+      const essential = type === 6 || type === 3 || type === 2 || type === 1;
+      if (essential || len > MAX_SKIP) {
         this.warn(
           `pcapng block at byte ${this.base} (type ${hex32(type)}) claims length ${len}, ` +
-            `more than the limit of ${type <= 6 && type !== 4 && type !== 5 ? this.blockLimit : MAX_SKIP}; stopping here`,
+            `more than the limit of ${essential ? this.blockLimit : MAX_SKIP}; stopping here`,
         );
         return STOP;
       }
@@ -456,11 +457,9 @@ class Parser {
         return false;
       }
     }
-    if (le !== this.le) this.le = le;
-    if (b.readUInt32LE(o + len - 4) !== (le ? len : b.readUInt32BE(o + 4) === len ? b.readUInt32LE(o + len - 4) : -1)) {
-      if (this.u32(b, o + len - 4) !== len) {
-        this.warnRecord(`pcapng section header at byte ${this.base}: trailing length differs from ${len}`);
-      }
+    this.le = le;
+    if (this.u32(b, o + len - 4) !== len) {
+      this.warnRecord(`pcapng section header at byte ${this.base}: trailing length ${this.u32(b, o + len - 4)} differs from ${len}`);
     }
     this.ifs = [];
     this.interfaces = [];
