@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { CliError } from './cli-error.js';
 import { CaptureInputError } from '../dissect/record.js';
 import { runDissect } from './dissect-command.js';
+import { runAnalyze } from './analyze-command.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -59,6 +60,32 @@ program
   .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean }) => {
     const color = opts.color ?? Boolean(process.stdout.isTTY);
     await runDissect(file, { ...opts, color });
+  }));
+
+function sizeArg(value: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected a size like 65536, 512k or 64M');
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mult;
+}
+
+program
+  .command('analyze')
+  .description('group subflows into MPTCP sessions, verify HMACs and DSS checksums, rebuild data-level streams')
+  .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
+  .option('--json', 'write the JSON report (docs/analyze-json.md)')
+  .option('-o, --output <file>', 'write the summary or report to FILE (atomically) instead of stdout')
+  .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
+  .option('--max-connections <n>', 'TCP connections tracked at once', positiveInt, 1_000_000)
+  .option('--max-events <n>', 'events kept per session', positiveInt, 10_000)
+  .option('--color', 'force colours (default: only on a terminal)')
+  .option('--no-color', 'never use colours')
+  .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; color?: boolean }) => {
+    await runAnalyze(file, {
+      json: opts.json, output: opts.output, version,
+      color: opts.color ?? (Boolean(process.stdout.isTTY) && !opts.output),
+      engine: { maxBuffer: opts.maxBuffer, maxConnections: opts.maxConnections, maxEvents: opts.maxEvents },
+    });
   }));
 
 try {

@@ -1,0 +1,238 @@
+/**
+ * One direction of a data-level byte stream, rebuilt from pieces placed at absolute offsets.
+ * Delivers bytes in order to a running sha256 (and an optional sink), keeps only out-of-order pieces and a
+ * bounded window of recent bytes (to compare retransmitted and reinjected copies), and records holes
+ * instead of inventing bytes.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Reservoir } from './reservoir.js';
+
+export interface StreamSink {
+  data(offset: number, bytes: Buffer): void;
+  gap(offset: number, length: number, reason: string): void;
+}
+
+interface Piece {
+  offset: number;
+  /** Captured bytes (owned copy), or null when the bytes exist on the wire but were not captured. */
+  bytes: Buffer | null;
+  length: number;
+  arrival: number;
+  packet: number;
+  reason: string;
+}
+
+export interface Conflict {
+  offset: number;
+  length: number;
+  packet: number;
+}
+
+export class DataStream {
+  /** Next in-order offset. */
+  next = 0;
+  /** Bytes delivered with their content. */
+  delivered = 0;
+  missing = 0;
+  readonly missingReasons = new Set<string>();
+  duplicateBytes = 0;
+  reinjectedBytes = 0;
+  readonly conflicts: Conflict[] = [];
+  conflictBytes = 0;
+  /** Highest offset + 1 ever placed or mapped. */
+  highest = 0;
+  /** Offset of DATA_FIN when seen. */
+  dataFinOffset = -1;
+  bufferLimitHit = false;
+  reorderedSegments = 0;
+  segments = 0;
+  readonly delays = new Reservoir(4096);
+  private hash: Hash | null = createHash('sha256');
+  private readonly pending: Piece[] = [];
+  private pendingBytes = 0;
+  private readonly history: Buffer;
+  sink: StreamSink | null = null;
+
+  constructor(private readonly maxBuffer: number, historyBytes: number) {
+    this.history = Buffer.alloc(historyBytes);
+  }
+
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Places `length` bytes at `offset`. `bytes` is the captured content (may be shorter than `length` when
+   * the capture cut it, or null). `newOnSubflow` is how many leading bytes are new on their subflow
+   * (duplicates among them are reinjections rather than TCP retransmissions). Returns the duplicate bytes.
+   */
+  add(offset: number, bytes: Buffer | null, length: number, time: number, packet: number, newOnSubflow: boolean): number {
+    if (length <= 0) return 0;
+    const dupBefore = this.duplicateBytes;
+    this.segments++;
+    const end = offset + length;
+    if (end > this.highest) this.highest = end;
+    let start = offset;
+    if (start < this.next) {
+      const dupEnd = Math.min(end, this.next);
+      this.compareWithHistory(start, bytes, offset, dupEnd, packet);
+      this.duplicateBytes += dupEnd - start;
+      if (newOnSubflow) this.reinjectedBytes += dupEnd - start;
+      start = dupEnd;
+      if (start >= end) return this.duplicateBytes - dupBefore;
+    }
+    const captured = bytes === null ? 0 : bytes.length;
+    if (start === this.next) {
+      this.deliverPiece(offset, bytes, captured, start, end, 'snaplen');
+      this.drain(time);
+      return this.duplicateBytes - dupBefore;
+    }
+    this.insertPending(offset, bytes, captured, start, end, time, packet, newOnSubflow);
+    if (this.pendingBytes > this.maxBuffer) this.skipToPending('buffer limit');
+    return this.duplicateBytes - dupBefore;
+  }
+
+  /** Delivers [start, end) of a piece whose byte 0 sits at `origin`; uncaptured bytes become a gap. */
+  private deliverPiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, reason: string): void {
+    const capEnd = Math.min(end, origin + captured);
+    if (capEnd > start && bytes) this.deliver(bytes.subarray(start - origin, capEnd - origin));
+    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.hash) this.hash.update(chunk);
+    this.sink?.data(this.next, chunk);
+    this.remember(this.next, chunk);
+    this.next += chunk.length;
+    this.delivered += chunk.length;
+  }
+
+  private gap(length: number, reason: string): void {
+    this.hash = null;
+    this.sink?.gap(this.next, length, reason);
+    this.missing += length;
+    this.missingReasons.add(reason);
+    this.next += length;
+  }
+
+  private remember(offset: number, chunk: Buffer): void {
+    const h = this.history;
+    const size = h.length;
+    if (size === 0) return;
+    let src = chunk;
+    let off = offset;
+    if (src.length > size) { off += src.length - size; src = src.subarray(src.length - size); }
+    const pos = off % size;
+    const first = Math.min(src.length, size - pos);
+    src.copy(h, pos, 0, first);
+    if (first < src.length) src.copy(h, 0, first);
+  }
+
+  /** Compares a duplicate range [start, end) (piece origin `origin`) with the bytes delivered before. */
+  private compareWithHistory(start: number, bytes: Buffer | null, origin: number, end: number, packet: number): void {
+    if (!bytes) return;
+    const size = this.history.length;
+    const lo = Math.max(start, this.next - size, 0);
+    const hi = Math.min(end, origin + bytes.length);
+    let differing = 0;
+    let firstDiff = -1;
+    for (let o = lo; o < hi; o++) {
+      if (this.history[o % size] !== bytes[o - origin]) {
+        differing++;
+        if (firstDiff < 0) firstDiff = o;
+      }
+    }
+    if (differing > 0) this.recordConflict(firstDiff, differing, packet);
+  }
+
+  private recordConflict(offset: number, length: number, packet: number): void {
+    this.conflictBytes += length;
+    if (this.conflicts.length < 100) this.conflicts.push({ offset, length, packet });
+  }
+
+  private insertPending(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
+    // Split [start, end) around the pieces already waiting; compare where they overlap.
+    let cur = start;
+    const pieces: Piece[] = [];
+    for (const q of this.pending) {
+      if (q.offset + q.length <= cur) continue;
+      if (q.offset >= end) break;
+      if (q.offset > cur) pieces.push(this.makePiece(origin, bytes, captured, cur, q.offset, time, packet));
+      const ovStart = Math.max(cur, q.offset);
+      const ovEnd = Math.min(end, q.offset + q.length);
+      this.duplicateBytes += ovEnd - ovStart;
+      if (newOnSubflow) this.reinjectedBytes += ovEnd - ovStart;
+      if (bytes && q.bytes) {
+        let differing = 0;
+        let firstDiff = -1;
+        const hi = Math.min(ovEnd, origin + captured, q.offset + q.bytes.length);
+        for (let o = ovStart; o < hi; o++) {
+          if (bytes[o - origin] !== q.bytes[o - q.offset]) { differing++; if (firstDiff < 0) firstDiff = o; }
+        }
+        if (differing > 0) this.recordConflict(firstDiff, differing, packet);
+      }
+      cur = ovEnd;
+    }
+    if (cur < end) pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
+    for (const piece of pieces) {
+      let i = this.pending.length;
+      while (i > 0 && this.pending[i - 1].offset > piece.offset) i--;
+      this.pending.splice(i, 0, piece);
+      this.pendingBytes += piece.length;
+    }
+  }
+
+  private makePiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number): Piece {
+    const capEnd = Math.min(end, origin + captured);
+    const copy = bytes && capEnd > start ? Buffer.from(bytes.subarray(start - origin, capEnd - origin)) : null;
+    return { offset: start, bytes: copy, length: end - start, arrival: time, packet, reason: 'snaplen' };
+  }
+
+  /** Delivers waiting pieces that have become contiguous. */
+  private drain(time: number): void {
+    while (this.pending.length > 0 && this.pending[0].offset <= this.next) {
+      const q = this.pending.shift()!;
+      this.pendingBytes -= q.length;
+      const qEnd = q.offset + q.length;
+      if (qEnd <= this.next) continue;
+      this.reorderedSegments++;
+      this.delays.add(time - q.arrival);
+      this.deliverPiece(q.offset, q.bytes, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
+    }
+  }
+
+  /** Gives up on the hole before the first waiting piece (it never arrived, or memory ran out). */
+  private skipToPending(reason: string): void {
+    if (reason === 'buffer limit') this.bufferLimitHit = true;
+    while (this.pendingBytes > this.maxBuffer / 2 && this.pending.length > 0) {
+      const first = this.pending[0];
+      if (first.offset > this.next) this.gap(first.offset - this.next, reason);
+      this.drain(first.arrival);
+    }
+  }
+
+  /**
+   * Ends the stream: waiting pieces are delivered after gaps ("not captured"), and bytes mapped or
+   * announced up to DATA_FIN but never seen count as missing. `startKnown` is false when the data-level
+   * start (IDSN) was never learned.
+   */
+  finish(startKnown: boolean): void {
+    while (this.pending.length > 0) {
+      const first = this.pending[0];
+      if (first.offset > this.next) this.gap(first.offset - this.next, 'not captured');
+      this.drain(first.arrival);
+    }
+    const end = Math.max(this.highest, this.dataFinOffset >= 0 ? this.dataFinOffset : 0);
+    if (end > this.next) this.gap(end - this.next, 'not captured');
+    if (!startKnown) { this.hash = null; this.missingReasons.add('start of the data not captured'); }
+  }
+
+  /** sha256 of the delivered bytes, when every byte was delivered (no gap). */
+  digest(): string | undefined {
+    return this.hash ? this.hash.digest('hex') : undefined;
+  }
+
+  get complete(): boolean {
+    return this.hash !== null;
+  }
+}

@@ -1,0 +1,615 @@
+/**
+ * The analysis engine: fed one decoded packet at a time (from a file, live capture or the TUI), it groups
+ * TCP connections into MPTCP sessions, verifies HMACs and DSS checksums, and rebuilds each session's
+ * data-level byte streams. `report()` can be called at any time; `finish()` closes the streams.
+ */
+import type { CaptureRecord } from '../dissect/record.js';
+import type { DecodedPacket } from '../dissect/packet.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../dissect/packet.js';
+import { endpointText } from '../dissect/address.js';
+import { mptcpOptionsOf } from '../dissect/tcp-options.js';
+import type { MptcpOption } from '../dissect/mptcp.js';
+import { walkTcpOptions, TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
+import { Conn, Session } from './model.js';
+import type { DataStream } from './data-stream.js';
+import { ChecksumState, type HeldChunk, type Mapping } from './mapping.js';
+import { widen32, dsnToOffset, offsetToDsn } from './seq-math.js';
+import { addAddrHmac, addressBytes, joinHmac, tokenAndIdsn } from './mptcp-crypto.js';
+import type { Finding, Severity, SessionEvent } from './report-types.js';
+
+export interface EngineOptions {
+  /** Out-of-order bytes buffered per data-level direction before a gap is declared. */
+  maxBuffer: number;
+  /** Recently delivered bytes kept per direction to compare retransmitted copies. */
+  historyBytes: number;
+  /** TCP connections tracked at once. */
+  maxConnections: number;
+  /** Events kept per session. */
+  maxEvents: number;
+  /** Unmatched connections listed individually. */
+  maxUnmatched: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxBuffer: 64 * 1024 * 1024,
+  historyBytes: 256 * 1024,
+  maxConnections: 1_000_000,
+  maxEvents: 10_000,
+  maxUnmatched: 1_000,
+};
+
+/** What the engine tells incremental consumers (live log, TUI). */
+export interface EngineListener {
+  session?(s: Session): void;
+  event?(s: Session, e: SessionEvent): void;
+  finding?(f: Finding): void;
+}
+
+/** Session/subflow tag of the last packet pushed. */
+export interface PacketTag {
+  session: number;
+  subflow: number;
+  /** 'c2s' | 's2c' at the data level. */
+  dir: 'c2s' | 's2c';
+}
+
+const MAX_FINDING_PACKETS = 50;
+
+export class AnalysisEngine {
+  readonly sessions: Session[] = [];
+  readonly conns = new Map<string, Conn>();
+  /** Token -> session, for both sides' tokens. */
+  private readonly tokens = new Map<string, Session>();
+  /** Findings not tied to one session. */
+  readonly findings: Finding[] = [];
+  private readonly findingIndex = new Map<string, Finding>();
+  readonly unmatched: Conn[] = [];
+  unmatchedDropped = 0;
+  packets = 0;
+  tcpPackets = 0;
+  mptcpPackets = 0;
+  firstTime = -1;
+  lastTime = 0;
+  readonly linktypes = new Set<number>();
+  connectionsDropped = 0;
+  lastTag: PacketTag | null = null;
+  private finished = false;
+
+  constructor(readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS, private readonly listener: EngineListener = {}) {}
+
+  push(rec: CaptureRecord, p: DecodedPacket): void {
+    const time = rec.tsSec + rec.tsNsec / 1e9;
+    this.packets++;
+    this.lastTag = null;
+    if (this.firstTime < 0) this.firstTime = time;
+    this.lastTime = time;
+    this.linktypes.add(rec.linktype);
+    if (!p.isTcp) return;
+    this.tcpPackets++;
+    const opts = mptcpOptionsOf(p);
+    if (opts.length > 0) this.mptcpPackets++;
+    const conn = this.connFor(p, opts, rec.n, time);
+    if (!conn) return;
+    const fromClient = this.isFromClient(conn, p);
+    const d = fromClient ? 0 : 1;
+    conn.packets++;
+    conn.bytes += p.payloadLength;
+    conn.lastPacket = rec.n;
+    conn.end = time;
+    const dir = conn.dirs[d];
+    dir.packets++;
+    dir.payloadBytes += p.payloadLength;
+    for (const o of opts) conn.subtypes.add(o.subtype);
+    this.trackTimestamps(conn, p, d, time);
+
+    if (p.flags & TCP_SYN) this.onSyn(conn, p, opts, d, rec.n, time);
+    const s = conn.session;
+    if (s) {
+      s.packets++;
+      s.end = time;
+      this.lastTag = { session: s.id, subflow: conn.subflowId, dir: (d ^ conn.sessionDirOfDir0) === 0 ? 'c2s' : 's2c' };
+    }
+    for (const o of opts) this.onOption(conn, p, o, d, rec.n, time);
+    if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN)) this.onPayload(conn, p, d, rec.n, time);
+    if (p.flags & TCP_FIN && !dir.finSeen) {
+      dir.finSeen = true;
+      if (s) this.event(s, { n: rec.n, time: this.rel(time), type: 'FIN', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
+      if (conn.dirs[0].finSeen && conn.dirs[1].finSeen && conn.closed === 'open') conn.closed = 'FIN';
+    }
+    if (p.flags & TCP_RST) {
+      if (conn.closed === 'open' || conn.closed === 'FIN') conn.closed = conn.closed === 'FIN' ? 'FIN' : 'RST';
+      if (s && conn.closed === 'RST') this.event(s, { n: rec.n, time: this.rel(time), type: 'RST', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
+    }
+  }
+
+  private rel(time: number): number {
+    return Math.round((time - this.firstTime) * 1e9) / 1e9;
+  }
+
+  private sdirName(conn: Conn, d: number): 'c2s' | 's2c' {
+    return (d ^ conn.sessionDirOfDir0) === 0 ? 'c2s' : 's2c';
+  }
+
+  /** Connection key: both endpoints as raw bytes, lower endpoint first, so both directions share it. */
+  private connFor(p: DecodedPacket, opts: MptcpOption[], n: number, time: number): Conn | null {
+    const alen = p.ipVersion === 6 ? 16 : 4;
+    const a = p.data.toString('latin1', p.srcOffset, p.srcOffset + alen) + String.fromCharCode(p.sport >> 8, p.sport & 0xff);
+    const b = p.data.toString('latin1', p.dstOffset, p.dstOffset + alen) + String.fromCharCode(p.dport >> 8, p.dport & 0xff);
+    const key = a < b ? a + b : b + a;
+    let conn = this.conns.get(key);
+    // A new SYN on a finished connection with the same 4-tuple starts a new connection.
+    if (conn && p.flags & TCP_SYN && !(p.flags & TCP_ACK) && conn.synSeen && conn.dirs[0].isn !== p.seq && conn.closed !== 'open') {
+      this.conns.delete(key);
+      conn = undefined;
+    }
+    if (conn) return conn;
+    if (this.conns.size >= this.opts.maxConnections) {
+      this.connectionsDropped++;
+      this.finding(null, 'warning', 'CONNECTION_LIMIT', `more than ${this.opts.maxConnections} TCP connections open at once: later ones not analyzed (--max-connections)`, n);
+      return null;
+    }
+    // The client is the SYN sender; a SYN/ACK's receiver; otherwise, the first sender seen.
+    const synAck = (p.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    const cOff = synAck ? p.dstOffset : p.srcOffset;
+    const sOff = synAck ? p.srcOffset : p.dstOffset;
+    conn = new Conn(
+      key,
+      endpointText(p.ipVersion, p.data, cOff, synAck ? p.dport : p.sport),
+      endpointText(p.ipVersion, p.data, sOff, synAck ? p.sport : p.dport),
+      Buffer.from(p.data.subarray(cOff, cOff + alen)),
+      p.ipVersion,
+    );
+    conn.firstPacket = n;
+    conn.start = time;
+    this.conns.set(key, conn);
+    if (!(p.flags & TCP_SYN) && opts.length > 0) this.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
+    return conn;
+  }
+
+  private isFromClient(conn: Conn, p: DecodedPacket): boolean {
+    const ca = conn.clientAddr;
+    for (let i = 0; i < ca.length; i++) if (p.data[p.srcOffset + i] !== ca[i]) return false;
+    return conn.clientText.endsWith(`:${p.sport}`);
+  }
+
+  private markUnmatched(conn: Conn, reason: string, token?: string): void {
+    conn.kind = 'unmatched';
+    (conn as { unmatchedReason?: string }).unmatchedReason = reason;
+    if (token) conn.joinToken = token;
+    if (this.unmatched.length < this.opts.maxUnmatched) this.unmatched.push(conn);
+    else this.unmatchedDropped++;
+  }
+
+  private onSyn(conn: Conn, p: DecodedPacket, opts: MptcpOption[], d: number, n: number, time: number): void {
+    const dir = conn.dirs[d];
+    const isSynAck = (p.flags & TCP_ACK) !== 0;
+    if (dir.isn < 0 || !conn.synSeen) dir.isn = p.seq;
+    const mpc = opts.find((o) => o.subtype === 'MP_CAPABLE' && !o.malformed && !o.truncated);
+    const join = opts.find((o) => o.subtype === 'MP_JOIN' && !o.malformed && !o.truncated);
+    if (!isSynAck) {
+      if (conn.synSeen) return; // retransmitted SYN
+      conn.synSeen = true;
+      conn.synTime = time;
+      if (mpc) this.startSession(conn, mpc, n, time);
+      else if (join) this.startJoin(conn, join, n, time);
+      return;
+    }
+    if (conn.synAckSeen) return;
+    conn.synAckSeen = true;
+    if (conn.dirs[1 - d].isn < 0) conn.dirs[1 - d].isn = (p.ack - 1) >>> 0;
+    const s = conn.session;
+    if (!s) return;
+    if (conn.kind === 'initial') {
+      if (mpc) {
+        s.version = mpc.version ?? s.version;
+        if (mpc.flags?.includes('A')) s.checksum = true;
+        if (mpc.senderKey) this.learnKey(s, 1, mpc.senderKey, n);
+        this.event(s, { n, time: this.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN/ACK', version: s.version, checksum: s.checksum });
+      } else {
+        this.setFallback(s, 'the SYN/ACK carried no MP_CAPABLE', n, time, 'info');
+      }
+    } else if (conn.kind === 'join' && join && join.phase === 'SYN/ACK') {
+      const rd = conn.dirs[d];
+      rd.nonce = join.senderNonce;
+      rd.hmac = join.senderHmac;
+      rd.addressId = join.addressId ?? null;
+      rd.backup = join.backup ?? false;
+      this.verifyJoin(conn);
+      if (conn.hmacSynAck === 'invalid') this.finding(s, 'error', 'HMAC_INVALID', `MP_JOIN SYN/ACK HMAC of subflow ${conn.subflowId} does not match the keys and nonces`, n, conn.subflowId);
+    }
+  }
+
+  private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {
+    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes);
+    s.version = mpc.version ?? 1;
+    s.checksum = mpc.flags?.includes('A') ?? false;
+    s.start = time;
+    conn.kind = 'initial';
+    conn.offeredMptcp = true;
+    conn.session = s;
+    conn.subflowId = 0;
+    conn.sessionDirOfDir0 = 0;
+    s.subflows.push(conn);
+    this.sessions.push(s);
+    if (mpc.senderKey) this.learnKey(s, 0, mpc.senderKey, n);
+    this.listener.session?.(s);
+    this.event(s, { n, time: this.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN', version: s.version, checksum: s.checksum, client: conn.clientText, server: conn.serverText });
+  }
+
+  private startJoin(conn: Conn, join: MptcpOption, n: number, time: number): void {
+    const token = join.receiverToken ?? '';
+    const s = this.tokens.get(token);
+    conn.joinToken = token;
+    if (!s) {
+      this.markUnmatched(conn, `MP_JOIN with unknown token ${token}`, token);
+      this.finding(null, 'warning', 'JOIN_UNKNOWN_TOKEN', 'MP_JOIN SYN with a token that matches no session seen in the capture', n);
+      return;
+    }
+    conn.kind = 'join';
+    conn.session = s;
+    conn.subflowId = s.subflows.length;
+    // The token names the receiver: the server's token means the session's client opened this subflow.
+    conn.sessionDirOfDir0 = token === s.server.token ? 0 : 1;
+    s.subflows.push(conn);
+    const d0 = conn.dirs[0];
+    d0.nonce = join.senderNonce;
+    d0.addressId = join.addressId ?? null;
+    d0.backup = join.backup ?? false;
+    this.event(s, { n, time: this.rel(time), type: 'MP_JOIN', subflow: conn.subflowId, client: conn.clientText, server: conn.serverText, addressId: d0.addressId, backup: d0.backup });
+  }
+
+  private learnKey(s: Session, side: 0 | 1, key: string, n: number): void {
+    const sideState = s.side(side);
+    if (sideState.key === key) return;
+    if (sideState.key && sideState.key !== key) {
+      this.finding(s, 'error', 'KEY_MISMATCH', `the ${side === 0 ? 'client' : 'server'} key changed from ${sideState.key} to ${key}`, n);
+      return;
+    }
+    const { token, idsn } = tokenAndIdsn(key, s.version);
+    sideState.key = key;
+    sideState.token = token;
+    sideState.idsn = idsn;
+    sideState.base = (idsn + 1n) & ((1n << 64n) - 1n);
+    if (!this.tokens.has(token)) this.tokens.set(token, s);
+  }
+
+  private setFallback(s: Session, reason: string, n: number, time: number, severity: Severity = 'warning'): void {
+    if (s.fallback) return;
+    s.fallback = true;
+    s.fallbackReason = reason;
+    this.event(s, { n, time: this.rel(time), type: 'FALLBACK', reason });
+    this.finding(s, severity, 'FALLBACK', `fell back to plain TCP: ${reason}`, n);
+  }
+
+  private onOption(conn: Conn, p: DecodedPacket, o: MptcpOption, d: number, n: number, time: number): void {
+    const s = conn.session;
+    if (o.malformed) {
+      this.finding(s, 'error', 'MALFORMED_OPTION', `malformed ${o.subtype} option: ${o.malformed}`, n, s ? conn.subflowId : undefined);
+      return;
+    }
+    if (o.truncated || !s) return;
+    const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
+    const ev = (type: string, extra: Record<string, unknown> = {}): void =>
+      this.event(s, { n, time: this.rel(time), type, subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', ...extra });
+    switch (o.subtype) {
+      case 'MP_CAPABLE':
+        if (p.flags & TCP_SYN) return;
+        // Third ACK (or v1's first data packet): sender's and receiver's keys.
+        if (conn.kind === 'initial' && o.senderKey && o.receiverKey) {
+          if (!conn.handshakeAcked) {
+            conn.handshakeAcked = true;
+            if (conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
+          }
+          this.learnKey(s, sdir, o.senderKey, n);
+          this.learnKey(s, sdir === 0 ? 1 : 0, o.receiverKey, n);
+          if (o.dataLevelLength !== undefined && p.payloadLength > 0) {
+            // v1 MP_CAPABLE with data: maps subflow sequence 1 to the first data byte (RFC 8684 §3.1).
+            const side = s.side(sdir);
+            const csum = o.checksum !== undefined ? parseInt(o.checksum, 16) : -1;
+            this.addMapping(conn, d, sdir, side.base ?? 0n, true, 1, o.dataLevelLength, false, csum, n);
+          }
+        }
+        return;
+      case 'MP_JOIN':
+        if (o.phase === 'ACK' && conn.kind === 'join') {
+          conn.dirs[d].hmac = o.senderHmac;
+          if (!conn.handshakeAcked) {
+            conn.handshakeAcked = true;
+            if (conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
+          }
+          this.verifyJoin(conn);
+          if (conn.hmacAck === 'invalid') this.finding(s, 'error', 'HMAC_INVALID', `MP_JOIN third-ACK HMAC of subflow ${conn.subflowId} does not match the keys and nonces`, n, conn.subflowId);
+          ev('MP_JOIN_ESTABLISHED', { hmac: this.joinVerdict(conn) });
+        }
+        return;
+      case 'DSS':
+        this.onDss(conn, p, o, d, sdir, n, time, ev);
+        return;
+      case 'ADD_ADDR': {
+        const extra: Record<string, unknown> = { addressId: o.addressId, address: o.address, echo: o.echo ?? false };
+        if (o.port !== undefined) extra.port = o.port;
+        if (o.hmac) {
+          const sender = s.side(sdir);
+          const receiver = s.side(sdir === 0 ? 1 : 0);
+          let verdict = 'unverifiable';
+          if (sender.key && receiver.key && o.address && o.ipVersion) {
+            const expected = addAddrHmac(sender.key, receiver.key, o.addressId ?? 0, addressBytes(o.address, o.ipVersion), o.port);
+            verdict = expected === o.hmac ? 'valid' : 'invalid';
+          }
+          extra.hmac = verdict;
+          if (verdict === 'invalid') this.finding(s, 'error', 'HMAC_INVALID', `ADD_ADDR HMAC for address ID ${o.addressId} (${o.address}) does not match the keys`, n, conn.subflowId);
+        }
+        ev('ADD_ADDR', extra);
+        return;
+      }
+      case 'REMOVE_ADDR':
+        ev('REMOVE_ADDR', { addressIds: o.addressIds });
+        return;
+      case 'MP_PRIO': {
+        // v1: applies to the subflow it is sent on; v0 may name an address ID.
+        const target = o.addressId !== undefined ? this.subflowByAddressId(s, o.addressId, sdir) : conn;
+        if (target) target.dirs[target === conn ? d : 0].backup = o.backup ?? false;
+        ev('MP_PRIO', { backup: o.backup, ...(o.addressId !== undefined ? { addressId: o.addressId } : {}) });
+        return;
+      }
+      case 'MP_FAIL':
+        ev('MP_FAIL', { dsn: o.dsn });
+        this.finding(s, 'error', 'MP_FAIL', `MP_FAIL on subflow ${conn.subflowId} at DSN ${o.dsn}: the receiver detected corrupted data`, n, conn.subflowId);
+        return;
+      case 'MP_FASTCLOSE':
+        ev('MP_FASTCLOSE', { receiverKey: o.receiverKey });
+        this.finding(s, 'warning', 'MP_FASTCLOSE', `session closed abruptly with MP_FASTCLOSE`, n, conn.subflowId);
+        return;
+      case 'MP_TCPRST':
+        conn.closed = 'MP_TCPRST';
+        conn.resetReason = o.reasonName;
+        ev('MP_TCPRST', { reason: o.reason, reasonName: o.reasonName, flags: o.flags });
+        this.finding(s, 'warning', 'MP_TCPRST', `subflow ${conn.subflowId} reset with MP_TCPRST: ${o.reasonName}`, n, conn.subflowId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private subflowByAddressId(s: Session, id: number, sdir: number): Conn | undefined {
+    return s.subflows.find((c) => c.dirs[sdir ^ c.sessionDirOfDir0].addressId === id);
+  }
+
+  private onDss(conn: Conn, p: DecodedPacket, o: MptcpOption, d: number, sdir: 0 | 1, n: number, time: number, ev: (type: string, extra?: Record<string, unknown>) => void): void {
+    const s = conn.session!;
+    const base = this.baseFor(s, sdir, o);
+    if (o.dsn !== undefined && o.dataLevelLength !== undefined && o.subflowSeq !== undefined) {
+      const csum = o.checksum !== undefined ? parseInt(o.checksum, 16) : -1;
+      if (o.dataLevelLength === 0 && !o.dataFin) {
+        // Infinite mapping: the peer fell back to plain TCP on this subflow (RFC 8684 §3.7).
+        this.setFallback(s, `infinite mapping on subflow ${conn.subflowId}`, n, time);
+      }
+      this.addMapping(conn, d, sdir, base, o.dsn64 ?? true, o.subflowSeq, o.dataLevelLength, o.dataFin ?? false, csum, n, BigInt(o.dsn));
+    }
+    if (o.dataAck !== undefined) {
+      // A data ACK proves the peer's data up to it exists, even if the capture missed some of it.
+      const rs = s.streams[sdir ^ 1];
+      const rbase = this.baseFor(s, (sdir ^ 1) as 0 | 1, undefined);
+      if (rbase !== undefined) {
+        let off = dsnToOffset(BigInt(o.dataAck), o.dataAck64 ?? true, rbase, rs.next);
+        if (rs.dataFinOffset >= 0 && off > rs.dataFinOffset) off = rs.dataFinOffset;
+        if (off > rs.highest && off - rs.highest < 1 << 30) rs.highest = off;
+      }
+    }
+    if (o.dataFin && !(o.dsn === undefined)) {
+      const stream = s.streams[sdir];
+      if (stream.dataFinOffset < 0) {
+        const off = dsnToOffset(BigInt(o.dsn), o.dsn64 ?? true, base, s.lastOffset[sdir]) + (o.dataLevelLength ?? 1) - 1;
+        stream.dataFinOffset = off;
+        ev('DATA_FIN', { dsn: offsetToDsn(off, base).toString() });
+      }
+    }
+  }
+
+  /** Offset base (IDSN + 1) of a direction; the first DSN seen when the keys were not captured. */
+  private baseFor(s: Session, sdir: 0 | 1, o: MptcpOption | undefined): bigint {
+    const side = s.side(sdir);
+    if (side.base !== undefined) return side.base;
+    let fb = s.fallbackBase[sdir];
+    if (fb === undefined && o?.dsn !== undefined && o.dsn64) fb = s.fallbackBase[sdir] = BigInt(o.dsn);
+    return fb ?? 0n;
+  }
+
+  private addMapping(conn: Conn, d: number, sdir: 0 | 1, base: bigint, dsn64: boolean, ssnRaw: number, dataLevelLength: number, dataFin: boolean, csum: number, n: number, dsn?: bigint): void {
+    const s = conn.session!;
+    const dir = conn.dirs[d];
+    const payload = dataLevelLength === 0 ? Infinity : dataFin ? dataLevelLength - 1 : dataLevelLength;
+    if (payload <= 0 || (dataFin && ssnRaw === 0)) return; // a DATA_FIN alone maps no bytes
+    const offset = dsn === undefined ? 0 : dsnToOffset(dsn, dsn64, base, s.lastOffset[sdir]);
+    if (offset < 0) {
+      this.finding(s, 'error', 'MAPPING_INVALID', `DSS mapping at DSN ${dsn} lies before the data-level start`, n, conn.subflowId);
+      return;
+    }
+    const ssn = widen32(ssnRaw, dir.highestEnd);
+    const m: Mapping = { ssn, length: payload, offset, packet: n, checksum: null, verdict: 'pending' };
+    if (csum >= 0 && payload !== Infinity) m.checksum = new ChecksumState(offsetToDsn(offset, base), ssnRaw, dataLevelLength, csum);
+    const stored = dir.mappings.add(m);
+    if (stored === m && offset + (payload === Infinity ? 0 : payload) > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + (payload === Infinity ? 0 : payload);
+    if (payload !== Infinity && offset + payload > s.streams[sdir].highest) s.streams[sdir].highest = offset + payload;
+    dir.mappings.prune(dir.highestEnd, 1 << 24);
+  }
+
+  private onPayload(conn: Conn, p: DecodedPacket, d: number, n: number, time: number): void {
+    const s = conn.session!;
+    const dir = conn.dirs[d];
+    if (dir.isn < 0) return;
+    const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
+    const len = p.payloadLength;
+    const rel = widen32((p.seq - dir.isn) >>> 0, dir.highestEnd);
+    const end = rel + len;
+    if (rel < dir.highestEnd) dir.retransmissions++;
+    const newFrom = Math.max(rel, dir.highestEnd);
+    if (end > dir.highestEnd) dir.highestEnd = end;
+    const buf = p.data;
+    const captured = p.payloadCaptured;
+    const stream = s.streams[sdir];
+    if (s.fallback && conn.kind === 'initial' && dir.mappings.list.length === 0) {
+      // Plain TCP from the start: the subflow byte stream is the data-level stream.
+      const dup = stream.add(rel - 1, captured > 0 ? buf.subarray(p.payloadOffset, p.payloadOffset + captured) : null, len, time, n, rel >= newFrom);
+      if (rel >= newFrom) dir.reinjectedBytes += dup;
+      dir.dataBytes += len;
+      return;
+    }
+    // Walk the segment through the mappings that cover it.
+    let pos = rel;
+    while (pos < end) {
+      const m = dir.mappings.covering(pos);
+      if (!m) {
+        const next = Math.min(end, dir.mappings.nextStartAfter(pos));
+        pos = next; // unmapped bytes: nothing to place
+        continue;
+      }
+      const pieceEnd = Math.min(end, m.ssn + m.length);
+      const startIdx = p.payloadOffset + (pos - rel);
+      const pieceCaptured = Math.max(0, Math.min(pieceEnd - pos, captured - (pos - rel)));
+      const offset = m.offset + (pos - m.ssn);
+      const isNew = pos >= newFrom;
+      dir.dataBytes += pieceEnd - pos;
+      if (m.checksum) {
+        const mm = m;
+        const added = m.checksum.add(pos - m.ssn, pieceEnd - pos, buf, startIdx, pieceCaptured, { time, packet: n, newOnSubflow: isNew, from: dir }, (q) => mm.offset + q);
+        if (added > 0 && m.checksum.covered >= m.length) this.settleChecksum(conn, m, stream, n);
+      } else {
+        const dup = stream.add(offset, pieceCaptured > 0 ? buf.subarray(startIdx, startIdx + pieceCaptured) : null, pieceEnd - pos, time, n, isNew);
+        if (isNew) dir.reinjectedBytes += dup;
+      }
+      pos = pieceEnd;
+    }
+  }
+
+  private settleChecksum(conn: Conn, m: Mapping, stream: DataStream, n: number): void {
+    const ck = m.checksum!;
+    const s = conn.session!;
+    if (ck.uncaptured) m.verdict = 'unverifiable';
+    else m.verdict = ck.valid() ? 'valid' : 'invalid';
+    if (m.verdict === 'invalid') {
+      const packets = [...new Set(ck.held.map((h) => h.packet))];
+      this.finding(s, 'error', 'DSS_CHECKSUM_MISMATCH', `DSS checksum mismatch on subflow ${conn.subflowId} for the mapping at data offset ${m.offset} (${m.length} bytes): the data was altered in transit`, packets.length ? packets : [n], conn.subflowId);
+      this.event(s, { n, time: this.rel(this.lastTime), type: 'DSS_CHECKSUM_MISMATCH', subflow: conn.subflowId });
+      ck.held.length = 0;
+      return;
+    }
+    this.release(ck.held, stream);
+  }
+
+  private release(held: HeldChunk[], stream: DataStream): void {
+    held.sort((a, b) => a.offset - b.offset);
+    for (const h of held) {
+      const dup = stream.add(h.offset, h.bytes, h.length, h.time, h.packet, h.newOnSubflow);
+      if (h.newOnSubflow) h.from.reinjectedBytes += dup;
+    }
+    held.length = 0;
+  }
+
+  private trackTimestamps(conn: Conn, p: DecodedPacket, d: number, time: number): void {
+    if (!conn.session) return;
+    let tsval = -1;
+    let tsecr = -1;
+    walkTcpOptions(p, (kind, off, len, status) => {
+      if (kind === TCPOPT_TIMESTAMP && status === 'ok' && len === 10) { tsval = p.data.readUInt32BE(off + 2); tsecr = p.data.readUInt32BE(off + 6); }
+    });
+    if (tsval < 0) return;
+    const mine = conn.dirs[d];
+    if (p.payloadLength > 0 && !mine.tsSent.has(tsval)) {
+      if (mine.tsSent.size > 4096) mine.tsSent.clear();
+      mine.tsSent.set(tsval, time);
+    }
+    const other = conn.dirs[1 - d];
+    const sent = other.tsSent.get(tsecr);
+    if (sent !== undefined && (p.flags & TCP_ACK)) {
+      other.tsSent.delete(tsecr);
+      const rtt = (time - sent) * 1000;
+      conn.tsRttSamples++;
+      conn.tsRttSum += rtt;
+      if (rtt < conn.tsRttMin) conn.tsRttMin = rtt;
+    }
+  }
+
+  /** Verifies MP_JOIN HMACs with whatever keys and nonces are known (RFC 8684 §3.2). */
+  private verifyJoin(conn: Conn): void {
+    const s = conn.session;
+    if (!s || conn.kind !== 'join') return;
+    // dirs[0] is the initiator A. Its key is the session client's when it opened the subflow from the client side.
+    const keyA = (conn.sessionDirOfDir0 === 0 ? s.client : s.server).key;
+    const keyB = (conn.sessionDirOfDir0 === 0 ? s.server : s.client).key;
+    const a = conn.dirs[0];
+    const b = conn.dirs[1];
+    if (keyA && keyB && a.nonce && b.nonce) {
+      if (b.hmac) conn.hmacSynAck = joinHmac(s.version, keyB, keyA, b.nonce, a.nonce, 8) === b.hmac ? 'valid' : 'invalid';
+      if (a.hmac) conn.hmacAck = joinHmac(s.version, keyA, keyB, a.nonce, b.nonce, 20) === a.hmac ? 'valid' : 'invalid';
+    }
+  }
+
+  joinVerdict(conn: Conn): 'valid' | 'invalid' | 'unverifiable' {
+    if (conn.hmacSynAck === 'invalid' || conn.hmacAck === 'invalid') return 'invalid';
+    if (conn.hmacSynAck === 'valid' && conn.hmacAck === 'valid') return 'valid';
+    if (conn.hmacSynAck === 'valid' && !conn.dirs[0].hmac) return 'valid';
+    return 'unverifiable';
+  }
+
+  event(s: Session, e: SessionEvent): void {
+    if (s.events.length >= this.opts.maxEvents) {
+      if (s.eventsDropped++ === 0) this.finding(s, 'warning', 'EVENT_LIMIT', `more than ${this.opts.maxEvents} events: later events not listed (--max-events)`, e.n);
+      return;
+    }
+    s.events.push(e);
+    this.listener.event?.(s, e);
+  }
+
+  /** Records a finding; repeats of the same code on the same session add packet numbers instead of new findings. */
+  finding(s: Session | null, severity: Severity, code: string, message: string, packets: number | number[], subflow?: number): void {
+    const list = s ? s.findings : this.findings;
+    const key = `${s ? s.id : '-'}|${code}|${subflow ?? ''}|${code === 'MALFORMED_OPTION' || code === 'DSS_CHECKSUM_MISMATCH' || code === 'HMAC_INVALID' ? '' : message}`;
+    const pk = Array.isArray(packets) ? packets : [packets];
+    const existing = this.findingIndex.get(key);
+    if (existing) {
+      (existing as Finding & { count?: number }).count = ((existing as Finding & { count?: number }).count ?? 1) + 1;
+      for (const x of pk) if (existing.packets.length < MAX_FINDING_PACKETS && !existing.packets.includes(x)) existing.packets.push(x);
+      return;
+    }
+    const f: Finding = { severity, code, message, packets: pk.slice(0, MAX_FINDING_PACKETS) };
+    if (s) f.session = s.id;
+    if (subflow !== undefined) f.subflow = subflow;
+    this.findingIndex.set(key, f);
+    list.push(f);
+    this.listener.finding?.(f);
+  }
+
+  /** Closes every stream: pending checksum mappings are released unverified and gaps are counted. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const s of this.sessions) {
+      for (const conn of s.subflows) {
+        this.verifyJoin(conn);
+        for (let d = 0; d < 2; d++) {
+          const sdir = d ^ conn.sessionDirOfDir0;
+          for (const m of conn.dirs[d].mappings.list) {
+            if (m.checksum && m.verdict === 'pending') {
+              m.verdict = 'unverifiable';
+              this.release(m.checksum.held, s.streams[sdir]);
+            }
+          }
+        }
+      }
+      for (let sdir = 0; sdir < 2; sdir++) {
+        const stream = s.streams[sdir];
+        const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).base !== undefined;
+        stream.finish(startKnown);
+        if (!stream.complete) {
+          const reasons = [...stream.missingReasons].join(', ');
+          this.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})`, [], undefined);
+        }
+        if (stream.bufferLimitHit) this.finding(s, 'warning', 'BUFFER_LIMIT', `${sdir === 0 ? 'c2s' : 's2c'}: more out-of-order data than --max-buffer allows; a gap was declared`, []);
+        if (stream.conflictBytes > 0) {
+          this.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content`, stream.conflicts.map((c) => c.packet));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * DSS mappings of one subflow direction: each ties a subflow sequence range (relative to the ISN, the first
+ * payload byte being 1) to a data-level offset. With DSS checksums in use, a mapping's bytes are held until
+ * the whole mapping is seen and its checksum verified (RFC 8684 §3.3.1), as the receiver does.
+ */
+import { chunkSum, dssPseudoHeaderSum, fold16 } from './ones-complement.js';
+
+export interface HeldChunk {
+  /** Data-level offset. */
+  offset: number;
+  bytes: Buffer | null;
+  length: number;
+  time: number;
+  packet: number;
+  newOnSubflow: boolean;
+  /** The subflow direction that carried the bytes (credited with reinjections). */
+  from: { reinjectedBytes: number };
+}
+
+export class ChecksumState {
+  sum: number;
+  covered = 0;
+  uncaptured = false;
+  /** Covered positions inside the mapping as sorted, disjoint [start, end) pairs. */
+  private readonly ranges: number[] = [];
+  readonly held: HeldChunk[] = [];
+
+  constructor(dsn: bigint, ssn: number, dataLevelLength: number, checksum: number) {
+    this.sum = dssPseudoHeaderSum(dsn, ssn, dataLevelLength, checksum);
+  }
+
+  /** Adds the part of [pos, pos+len) not seen before; `buf[start..]` holds its captured bytes. Returns bytes added. */
+  add(pos: number, len: number, buf: Buffer | null, start: number, captured: number, chunk: Omit<HeldChunk, 'bytes' | 'length' | 'offset'>, offsetAt: (pos: number) => number): number {
+    let added = 0;
+    for (const [s, e] of this.uncovered(pos, pos + len)) {
+      const capEnd = Math.min(e, pos + captured);
+      let bytes: Buffer | null = null;
+      if (buf && capEnd > s) {
+        bytes = Buffer.from(buf.subarray(start + (s - pos), start + (capEnd - pos)));
+        this.sum += chunkSum(bytes, 0, bytes.length, s);
+      }
+      if (capEnd < e) this.uncaptured = true;
+      this.held.push({ ...chunk, offset: offsetAt(s), bytes, length: e - s });
+      this.mark(s, e);
+      added += e - s;
+    }
+    this.covered += added;
+    return added;
+  }
+
+  /** True when the folded sum is 0xffff: pseudo-header, checksum field and data add up (RFC 1071). */
+  valid(): boolean {
+    return fold16(this.sum) === 0xffff;
+  }
+
+  private uncovered(s: number, e: number): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    let cur = s;
+    for (let i = 0; i < this.ranges.length && cur < e; i += 2) {
+      const rs = this.ranges[i];
+      const re = this.ranges[i + 1];
+      if (re <= cur) continue;
+      if (rs >= e) break;
+      if (rs > cur) out.push([cur, rs]);
+      cur = Math.max(cur, re);
+    }
+    if (cur < e) out.push([cur, e]);
+    return out;
+  }
+
+  private mark(s: number, e: number): void {
+    const r = this.ranges;
+    let i = 0;
+    while (i < r.length && r[i + 1] < s) i += 2;
+    let ns = s;
+    let ne = e;
+    let j = i;
+    while (j < r.length && r[j] <= ne) { ns = Math.min(ns, r[j]); ne = Math.max(ne, r[j + 1]); j += 2; }
+    r.splice(i, j - i, ns, ne);
+  }
+}
+
+export interface Mapping {
+  /** Relative subflow sequence number of the first mapped byte (widened). */
+  ssn: number;
+  /** Payload bytes mapped (data-level length minus a DATA_FIN); Infinity for an infinite mapping. */
+  length: number;
+  /** Data-level offset of the first mapped byte. */
+  offset: number;
+  packet: number;
+  checksum: ChecksumState | null;
+  /** Checksum outcome once decided. */
+  verdict: 'pending' | 'valid' | 'invalid' | 'unverifiable';
+}
+
+/** The mappings of one subflow direction, ordered by `ssn`. */
+export class MappingTable {
+  readonly list: Mapping[] = [];
+
+  /** Adds a mapping unless an identical one (a retransmitted DSS) is known; returns the stored mapping. */
+  add(m: Mapping): Mapping {
+    const list = this.list;
+    for (let i = list.length - 1; i >= 0 && i >= list.length - 8; i--) {
+      const o = list[i];
+      if (o.ssn === m.ssn && o.offset === m.offset && o.length === m.length) return o;
+    }
+    let i = list.length;
+    while (i > 0 && list[i - 1].ssn > m.ssn) i--;
+    list.splice(i, 0, m);
+    return m;
+  }
+
+  /** Index of the last mapping with ssn <= seq, or -1. */
+  private floor(seq: number): number {
+    let lo = 0;
+    let hi = this.list.length - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.list[mid].ssn <= seq) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return ans;
+  }
+
+  /** The mapping covering relative sequence `seq`, or null. Later mappings win over earlier ones. */
+  covering(seq: number): Mapping | null {
+    for (let i = this.floor(seq); i >= 0 && i >= this.list.length - 64 - 1; i--) {
+      const m = this.list[i];
+      if (seq >= m.ssn && seq < m.ssn + m.length) return m;
+    }
+    return null;
+  }
+
+  /** First mapping starting after `seq`, for splitting segments at mapping boundaries. */
+  nextStartAfter(seq: number): number {
+    const i = this.floor(seq) + 1;
+    return i < this.list.length ? this.list[i].ssn : Infinity;
+  }
+
+  /** Drops finished mappings far below `seq` to bound memory. */
+  prune(seq: number, keepBelow: number): void {
+    if (this.list.length < 256) return;
+    let n = 0;
+    while (n < this.list.length - 64 && this.list[n].ssn + this.list[n].length < seq - keepBelow && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
+    if (n > 0) this.list.splice(0, n);
+  }
+}

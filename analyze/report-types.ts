@@ -1,0 +1,127 @@
+/** The JSON report of `analyze --json` (docs/analyze-json.md, docs/analyze.schema.json). */
+
+export type Severity = 'error' | 'warning' | 'info';
+export type HmacVerdict = 'valid' | 'invalid' | 'unverifiable';
+
+export interface Finding {
+  severity: Severity;
+  code: string;
+  message: string;
+  packets: number[];
+  session?: number;
+  subflow?: number;
+}
+
+export interface SessionEvent {
+  n: number;
+  time: number;
+  type: string;
+  subflow?: number;
+  dir?: 'c2s' | 's2c';
+  [detail: string]: unknown;
+}
+
+export interface EndpointKeys {
+  key?: string;
+  token?: string;
+  idsn?: string;
+}
+
+export interface DelayFigures {
+  samples: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+export interface DirectionReport {
+  bytes: number;
+  complete: boolean;
+  sha256?: string;
+  missing: number;
+  missingReasons: string[];
+  dataFin: boolean;
+  reinjectedBytes: number;
+  duplicateBytes: number;
+  conflictingBytes: number;
+  reorderedSegments: number;
+  reorderDelay: DelayFigures;
+}
+
+export interface SubflowReport {
+  id: number;
+  client: string;
+  server: string;
+  join: boolean;
+  hmac?: HmacVerdict;
+  hmacSynAck?: HmacVerdict;
+  hmacAck?: HmacVerdict;
+  backup: boolean;
+  addressIds: { client: number | null; server: number | null };
+  handshake: 'complete' | 'partial' | 'not seen';
+  packets: number;
+  bytes: number;
+  payloadBytes: { c2s: number; s2c: number };
+  dataBytes: { c2s: number; s2c: number };
+  reinjectedBytes: number;
+  retransmissions: number;
+  rttMs?: number;
+  tsRttMs?: { samples: number; min: number; avg: number };
+  start: number;
+  end: number;
+  firstPacket: number;
+  lastPacket: number;
+  closed: string;
+  resetReason?: string;
+}
+
+export interface SessionReport {
+  id: number;
+  version: number;
+  client: EndpointKeys;
+  server: EndpointKeys;
+  fallback: boolean;
+  fallbackReason?: string;
+  checksum: boolean;
+  start: number;
+  end: number;
+  duration: number;
+  packets: number;
+  subflows: SubflowReport[];
+  data: { c2s: DirectionReport; s2c: DirectionReport };
+  events: SessionEvent[];
+  findings: Finding[];
+}
+
+export interface UnmatchedReport {
+  endpoints: [string, string];
+  reason: string;
+  token?: string;
+  packets: number;
+  firstPacket: number;
+  lastPacket: number;
+  subtypes: string[];
+}
+
+export interface CaptureSummary {
+  file: string;
+  format: string;
+  packets: number;
+  tcpPackets: number;
+  mptcpPackets: number;
+  start: number;
+  end: number;
+  duration: number;
+  linktypes: number[];
+  truncated: boolean;
+  tcpConnections: number;
+  plainTcpConnections: number;
+}
+
+export interface AnalysisReport {
+  tool: { name: 'mptcpscope'; version: string };
+  capture: CaptureSummary;
+  sessions: SessionReport[];
+  unmatched: UnmatchedReport[];
+  findings: Finding[];
+}

@@ -1,0 +1,30 @@
+/** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
+export class Reservoir {
+  private readonly samples: number[] = [];
+  private seen = 0;
+  private state = 0x9e3779b9;
+  max = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  add(v: number): void {
+    this.seen++;
+    if (v > this.max) this.max = v;
+    if (this.samples.length < this.capacity) { this.samples.push(v); return; }
+    // xorshift32: deterministic so reports are reproducible.
+    this.state ^= this.state << 13; this.state ^= this.state >>> 17; this.state ^= this.state << 5;
+    const j = (this.state >>> 0) % this.seen;
+    if (j < this.capacity) this.samples[j] = v;
+  }
+
+  get count(): number {
+    return this.seen;
+  }
+
+  percentile(p: number): number {
+    if (this.samples.length === 0) return 0;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+    return sorted[idx];
+  }
+}

@@ -1,0 +1,23 @@
+import { writeFileSync } from 'node:fs';
+import { analyzeFile } from '../analyze/analyze-file.js';
+import { buildReport } from '../analyze/report.js';
+import { formatSummary } from '../analyze/summary-text.js';
+import { warn } from './warn.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { EngineOptions } from '../analyze/engine.js';
+
+export interface AnalyzeOptions {
+  json?: boolean;
+  output?: string;
+  color: boolean;
+  engine: Partial<EngineOptions>;
+  version: string;
+}
+
+export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<void> {
+  const res = await analyzeFile(file, opts.engine, { onWarning: warn });
+  const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
+  const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color);
+  if (opts.output) writeFileAtomic(opts.output, text);
+  else writeFileSync(1, text);
+}
