@@ -334,10 +334,15 @@ export class AnalysisEngine {
           let verdict = 'unverifiable';
           if (sender.key && receiver.key && o.address && o.ipVersion) {
             const expected = addAddrHmac(sender.key, receiver.key, o.addressId ?? 0, addressBytes(o.address, o.ipVersion), o.port);
-            verdict = expected === o.hmac ? 'valid' : 'invalid';
+            verdict = expected.rightmost === o.hmac ? 'valid' : 'invalid';
+            if (verdict === 'invalid') {
+              const why = expected.leftmost === o.hmac
+                ? 'it is the leftmost 64 bits of the HMAC (as Linux before 5.10 sent), RFC 8684 §3.4.1 requires the rightmost'
+                : 'it does not match the keys';
+              this.finding(s, 'error', 'HMAC_INVALID', `ADD_ADDR HMAC for address ID ${o.addressId} (${o.address}) is wrong: ${why}`, n, conn.subflowId);
+            }
           }
           extra.hmac = verdict;
-          if (verdict === 'invalid') this.finding(s, 'error', 'HMAC_INVALID', `ADD_ADDR HMAC for address ID ${o.addressId} (${o.address}) does not match the keys`, n, conn.subflowId);
         }
         ev('ADD_ADDR', extra);
         return;

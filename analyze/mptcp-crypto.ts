@@ -35,12 +35,13 @@ export function joinHmac(version: number, senderKey: string, receiverKey: string
  * v1 ADD_ADDR HMAC (RFC 8684 §3.4.1): HMAC(Key-sender || Key-receiver, Address ID || Address || Port),
  * with two zero bytes when no port is present; the rightmost 64 bits are sent.
  */
-export function addAddrHmac(senderKey: string, receiverKey: string, addressId: number, addressBytes: Buffer, port: number | undefined): string {
+export function addAddrHmac(senderKey: string, receiverKey: string, addressId: number, addressBytes: Buffer, port: number | undefined): { rightmost: string; leftmost: string } {
   const portBytes = Buffer.alloc(2);
   portBytes.writeUInt16BE(port ?? 0);
   const msg = Buffer.concat([Buffer.from([addressId]), addressBytes, portBytes]);
   const digest = hmac(1, senderKey, receiverKey, msg);
-  return digest.toString('hex', digest.length - 8);
+  // Linux before 5.10 sent the leftmost 64 bits; callers use it only to explain an invalid verdict.
+  return { rightmost: digest.toString('hex', digest.length - 8), leftmost: digest.toString('hex', 0, 8) };
 }
 
 /** Address text from ADD_ADDR back to bytes (IPv4 dotted or IPv6 text). */
