@@ -20,6 +20,7 @@ interface Piece {
   arrival: number;
   packet: number;
   reason: string;
+  newOnSubflow: boolean;
 }
 
 export interface Conflict {
@@ -174,6 +175,7 @@ export class DataStream {
       cur = ovEnd;
     }
     if (cur < end) pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
+    for (const piece of pieces) piece.newOnSubflow = newOnSubflow;
     for (const piece of pieces) {
       let i = this.pending.length;
       while (i > 0 && this.pending[i - 1].offset > piece.offset) i--;
@@ -185,7 +187,7 @@ export class DataStream {
   private makePiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number): Piece {
     const capEnd = Math.min(end, origin + captured);
     const copy = bytes && capEnd > start ? Buffer.from(bytes.subarray(start - origin, capEnd - origin)) : null;
-    return { offset: start, bytes: copy, length: end - start, arrival: time, packet, reason: 'snaplen' };
+    return { offset: start, bytes: copy, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
   }
 
   /** Delivers waiting pieces that have become contiguous. */
@@ -194,6 +196,13 @@ export class DataStream {
       const q = this.pending.shift()!;
       this.pendingBytes -= q.length;
       const qEnd = q.offset + q.length;
+      if (q.offset < this.next) {
+        // Part of this waiting piece was delivered meanwhile by another copy: a duplicate.
+        const dupEnd = Math.min(qEnd, this.next);
+        this.compareWithHistory(q.offset, q.bytes, q.offset, dupEnd, q.packet);
+        this.duplicateBytes += dupEnd - q.offset;
+        if (q.newOnSubflow) this.reinjectedBytes += dupEnd - q.offset;
+      }
       if (qEnd <= this.next) continue;
       this.reorderedSegments++;
       this.delays.add(time - q.arrival);

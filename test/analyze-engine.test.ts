@@ -1,0 +1,258 @@
+// Mapping arithmetic and reassembly on crafted packets (what no kernel capture shows: 32-bit DSN wrap,
+// overlapping and conflicting reinjections, DATA_FIN forms, checksum mismatches, token floods).
+// Expected values come from the payloads the test itself sends and from RFC 8684/6824 arithmetic.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS } from '../analyze/engine.js';
+import { buildReport } from '../analyze/report.js';
+import { decodePacket } from '../dissect/decode.js';
+import { newDecodedPacket } from '../dissect/packet.js';
+import { opt, record, tcpFrame, type TcpSpec } from './helpers/craft.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const C = '10.0.0.1';
+const S = '10.0.0.2';
+
+/** IDSN = low 64 bits of SHA-1 (v0) / SHA-256 (v1) of the key, computed here independently. */
+function idsnOf(key: string, version: number): bigint {
+  const d = createHash(version === 0 ? 'sha1' : 'sha256').update(Buffer.from(key, 'hex')).digest();
+  return d.readBigUInt64BE(d.length - 8);
+}
+function tokenOf(key: string, version: number): string {
+  return createHash(version === 0 ? 'sha1' : 'sha256').update(Buffer.from(key, 'hex')).digest('hex').slice(0, 8);
+}
+
+/** RFC 1071 checksum over a byte string, written independently of the engine's chunked arithmetic. */
+function inetChecksum(bytes: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (i + 1 < bytes.length ? bytes[i + 1] : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+function dssChecksum(dsn: bigint, ssn: number, len: number, payload: Buffer): number {
+  const ph = Buffer.alloc(16);
+  ph.writeBigUInt64BE(dsn, 0);
+  ph.writeUInt32BE(ssn, 8);
+  ph.writeUInt16BE(len, 12);
+  return inetChecksum(Buffer.concat([ph, payload]));
+}
+
+class Trace {
+  readonly engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, maxUnmatched: 100 });
+  private n = 0;
+  private t = 1_700_000_000;
+  private readonly p = newDecodedPacket();
+  send(spec: TcpSpec): void {
+    const rec = record(++this.n, (this.t += 0.001), tcpFrame(spec), spec.snaplen);
+    this.engine.push(rec, decodePacket(rec, this.p));
+  }
+  report() {
+    this.engine.finish();
+    return buildReport(this.engine, { file: 'crafted', format: 'pcap', truncated: false, version: 'test' });
+  }
+}
+
+interface Flow { cport: number; sport: number; cisn: number; sisn: number; csrc?: string }
+
+/** Handshake of an initial subflow with MP_CAPABLE (v0: keys in SYN and SYN/ACK; v1: keys in SYN/ACK and ACK). */
+function handshake(tr: Trace, version: number, ckey: string, skey: string, flags = version === 0 ? 0x01 : 0x01): Flow {
+  const f: Flow = { cport: 40000, sport: 443, cisn: 1000, sisn: 5000 };
+  tr.send({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn, flags: 'S', options: [version === 0 ? opt.mpcSyn(0, flags, ckey) : opt.mpcSyn(1, flags)] });
+  tr.send({ src: S, dst: C, sport: f.sport, dport: f.cport, seq: f.sisn, ack: f.cisn + 1, flags: 'SA', options: [opt.mpcSyn(version, flags, skey)] });
+  tr.send({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn + 1, ack: f.sisn + 1, flags: 'A', options: [opt.mpcAck(version, flags, ckey, skey)] });
+  return f;
+}
+
+/** Client data on a subflow: `rel` is the subflow-relative sequence number of the first byte (1-based). */
+function c2s(tr: Trace, f: Flow, rel: number, payload: Buffer, dss: Buffer, snaplen?: number): void {
+  tr.send({ src: f.csrc ?? C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn + rel, ack: f.sisn + 1, flags: 'PA', options: [dss], payload, snaplen });
+}
+
+const KEY_S = '0123456789abcdef';
+
+describe('data-level reassembly through DSS mappings', () => {
+  it('widens 32-bit DSNs across a 2^32 wrap (v0, RFC 6824 §3.3.1)', () => {
+    // A client key whose IDSN+1 sits just below a 32-bit boundary (found by trying keys 0, 1, 2, ... until the
+    // low 32 bits of SHA-1(key)'s IDSN+1 exceeded 0xfffff000), so the data crosses it; asserted below.
+    const ckey = '00000000000a45c1';
+    expect((idsnOf(ckey, 0) + 1n) & 0xffffffffn).toBeGreaterThan(0xfffff000n);
+    const base = idsnOf(ckey, 0) + 1n;
+    const tr = new Trace();
+    const f = handshake(tr, 0, ckey, KEY_S);
+    const chunks = [0, 1, 2, 3].map((i) => Buffer.alloc(1500, 0x41 + i));
+    let off = 0;
+    for (const ch of chunks) {
+      c2s(tr, f, 1 + off, ch, opt.dss({ dsn: base + BigInt(off), dsn64: false, ssn: 1 + off, len: ch.length }));
+      off += ch.length;
+    }
+    expect((base + BigInt(off)) >> 32n).toBeGreaterThan(base >> 32n); // the data really crosses 2^32
+    const r = tr.report();
+    const d = r.sessions[0].data.c2s;
+    expect(d.complete).toBe(true);
+    expect(d.bytes).toBe(6000);
+    expect(d.sha256).toBe(sha(Buffer.concat(chunks)));
+    expect(r.sessions[0].client.token).toBe(tokenOf(ckey, 0));
+  });
+
+  it('a mapping spanning several segments, delivered out of order across subflows, with reinjection of a partly acknowledged range', () => {
+    const ckey = 'aaaaaaaaaaaaaaaa';
+    const tr = new Trace();
+    const f = handshake(tr, 1, ckey, KEY_S);
+    const base = idsnOf(ckey, 1) + 1n;
+    // Join a second subflow from another client address with the server's token.
+    const j: Flow = { cport: 40001, sport: 443, cisn: 9000, sisn: 70000, csrc: '10.0.1.1' };
+    tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn, flags: 'S', options: [opt.joinSyn(tokenOf(KEY_S, 1), '11111111', 1)] });
+    tr.send({ src: S, dst: j.csrc!, sport: j.sport, dport: j.cport, seq: j.sisn, ack: j.cisn + 1, flags: 'SA', options: [opt.joinSynAck('0000000000000000', '22222222', 0)] });
+    const data = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7) & 0xff));
+    // Subflow 0 carries one mapping of 3000 bytes in two segments, but the second segment comes late.
+    const m0 = opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 3000 });
+    c2s(tr, f, 1, data.subarray(0, 1500), m0);
+    // Subflow 1 carries bytes 3000..4000 first (out of order at the data level).
+    c2s(tr, j, 1, data.subarray(3000, 4000), opt.dss({ dsn: base + 3000n, dsn64: true, ssn: 1, len: 1000 }));
+    // Reinjection on subflow 1 of 2000..3000 (partly overlapping what subflow 0 will still deliver).
+    c2s(tr, j, 1001, data.subarray(2000, 3000), opt.dss({ dsn: base + 2000n, dsn64: true, ssn: 1001, len: 1000 }));
+    c2s(tr, f, 1501, data.subarray(1500, 3000), m0);
+    const r = tr.report();
+    const s = r.sessions[0];
+    expect(s.subflows).toHaveLength(2);
+    const d = s.data.c2s;
+    expect(d.complete).toBe(true);
+    expect(d.bytes).toBe(4000);
+    expect(d.sha256).toBe(sha(data));
+    expect(d.duplicateBytes).toBe(1000);
+    expect(d.reorderedSegments).toBeGreaterThan(0);
+    expect(d.conflictingBytes).toBe(0);
+  });
+
+  it('reinjected bytes with different content are a DATA_CONFLICT finding', () => {
+    const ckey = 'bbbbbbbbbbbbbbbb';
+    const tr = new Trace();
+    const f = handshake(tr, 1, ckey, KEY_S);
+    const base = idsnOf(ckey, 1) + 1n;
+    const a = Buffer.alloc(1000, 0x61);
+    c2s(tr, f, 1, a, opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 1000 }));
+    // Same DSN range again on the same subflow (new subflow bytes), different content.
+    c2s(tr, f, 1001, Buffer.alloc(1000, 0x62), opt.dss({ dsn: base, dsn64: true, ssn: 1001, len: 1000 }));
+    const r = tr.report();
+    const s = r.sessions[0];
+    expect(s.data.c2s.conflictingBytes).toBe(1000);
+    expect(s.data.c2s.sha256).toBe(sha(a)); // the first copy was delivered
+    const f1 = s.findings.find((x) => x.code === 'DATA_CONFLICT');
+    expect(f1?.severity).toBe('error');
+    expect(f1?.packets).toEqual([5]);
+  });
+
+  it('DATA_FIN carried with the last data and DATA_FIN alone (RFC 8684 §3.3.3: it occupies one DSN)', () => {
+    for (const withData of [true, false]) {
+      const ckey = 'cccccccccccccccc';
+      const tr = new Trace();
+      const f = handshake(tr, 1, ckey, KEY_S);
+      const base = idsnOf(ckey, 1) + 1n;
+      const a = Buffer.from('hello, data level');
+      if (withData) {
+        c2s(tr, f, 1, a, opt.dss({ dsn: base, dsn64: true, ssn: 1, len: a.length + 1, fin: true }));
+      } else {
+        c2s(tr, f, 1, a, opt.dss({ dsn: base, dsn64: true, ssn: 1, len: a.length }));
+        c2s(tr, f, 1 + a.length, Buffer.alloc(0), opt.dss({ dsn: base + BigInt(a.length), dsn64: true, ssn: 0, len: 1, fin: true }));
+      }
+      const r = tr.report();
+      const d = r.sessions[0].data.c2s;
+      expect(d.dataFin, `withData=${withData}`).toBe(true);
+      expect(d.bytes).toBe(a.length);
+      expect(d.complete).toBe(true);
+      expect(d.sha256).toBe(sha(a));
+      const fin = r.sessions[0].events.find((e) => e.type === 'DATA_FIN');
+      expect(fin?.dsn).toBe((base + BigInt(a.length)).toString());
+    }
+  });
+
+  it('bytes announced by a mapping but never captured make the direction incomplete, never a hash', () => {
+    const ckey = 'dddddddddddddddd';
+    const tr = new Trace();
+    const f = handshake(tr, 1, ckey, KEY_S);
+    const base = idsnOf(ckey, 1) + 1n;
+    c2s(tr, f, 1, Buffer.alloc(500, 1), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 500 }));
+    c2s(tr, f, 1001, Buffer.alloc(500, 3), opt.dss({ dsn: base + 1000n, dsn64: true, ssn: 1001, len: 500 }));
+    const d = tr.report().sessions[0].data.c2s;
+    expect(d.complete).toBe(false);
+    expect(d.sha256).toBeUndefined();
+    expect(d.missing).toBe(500);
+    expect(d.bytes).toBe(1000);
+  });
+
+  it('payload cut by the snaplen: incomplete with reason snaplen', () => {
+    const ckey = 'eeeeeeeeeeeeeeee';
+    const tr = new Trace();
+    const f = handshake(tr, 1, ckey, KEY_S);
+    const base = idsnOf(ckey, 1) + 1n;
+    c2s(tr, f, 1, Buffer.alloc(1000, 9), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 1000 }), 128);
+    const d = tr.report().sessions[0].data.c2s;
+    expect(d.complete).toBe(false);
+    expect(d.missingReasons).toContain('snaplen');
+    expect(d.bytes + d.missing).toBe(1000);
+  });
+});
+
+describe('DSS checksums (RFC 8684 §3.3.1)', () => {
+  for (const corrupt of [false, true]) {
+    it(corrupt ? 'a wrong checksum is DSS_CHECKSUM_MISMATCH and its bytes are not delivered' : 'a correct checksum over a two-segment mapping verifies', () => {
+      const ckey = 'f0f0f0f0f0f0f0f0';
+      const tr = new Trace();
+      const f = handshake(tr, 1, ckey, KEY_S, 0x81); // A: checksum required
+      const base = idsnOf(ckey, 1) + 1n;
+      const data = Buffer.from(Array.from({ length: 1501 }, (_, i) => (i * 13 + 5) & 0xff)); // odd length
+      const csum = dssChecksum(base, 1, data.length, data);
+      const dss = opt.dss({ dsn: base, dsn64: true, ssn: 1, len: data.length, csum });
+      const wire = Buffer.from(data);
+      if (corrupt) wire[777] ^= 0x20;
+      c2s(tr, f, 1, wire.subarray(0, 1001), dss); // second segment starts at an odd offset
+      c2s(tr, f, 1002, wire.subarray(1001), dss);
+      const r = tr.report();
+      const s = r.sessions[0];
+      expect(s.checksum).toBe(true);
+      const codes = s.findings.map((x) => x.code);
+      if (corrupt) {
+        expect(codes).toContain('DSS_CHECKSUM_MISMATCH');
+        expect(s.data.c2s.bytes).toBe(0);
+        expect(s.data.c2s.complete).toBe(false);
+      } else {
+        expect(codes).not.toContain('DSS_CHECKSUM_MISMATCH');
+        expect(s.data.c2s.sha256).toBe(sha(data));
+      }
+    });
+  }
+});
+
+describe('sessions, joins and unmatched subflows', () => {
+  it('10,000 MP_JOIN SYNs with unknown tokens give one finding and a bounded unmatched list', () => {
+    const tr = new Trace();
+    for (let i = 0; i < 10_000; i++) {
+      tr.send({ src: '10.9.0.1', dst: S, sport: 1024 + (i % 60000), dport: 443 + Math.floor(i / 60000), seq: i, flags: 'S', options: [opt.joinSyn('deadbeef', '00000001', 1)] });
+    }
+    const r = tr.report();
+    const joins = r.findings.filter((x) => x.code === 'JOIN_UNKNOWN_TOKEN');
+    expect(joins).toHaveLength(1);
+    expect(joins[0].packets.length).toBeLessThanOrEqual(50);
+    expect(r.unmatched.length).toBe(100);
+    expect(r.unmatched[0]).toMatchObject({ token: 'deadbeef', reason: 'MP_JOIN with unknown token deadbeef' });
+  });
+
+  it('a subflow seen only mid-connection is listed as unmatched, not dropped', () => {
+    const tr = new Trace();
+    tr.send({ src: C, dst: S, sport: 1, dport: 2, seq: 10, ack: 20, flags: 'A', options: [opt.dataAck(5n)] });
+    const r = tr.report();
+    expect(r.sessions).toHaveLength(0);
+    expect(r.unmatched).toHaveLength(1);
+    expect(r.unmatched[0].reason).toMatch(/handshake not seen/);
+  });
+
+  it('an MP_CAPABLE SYN answered without MP_CAPABLE is a fallback session carrying the plain TCP stream', () => {
+    const tr = new Trace();
+    tr.send({ src: C, dst: S, sport: 5, dport: 6, seq: 100, flags: 'S', options: [opt.mpcSyn(1, 0x01)] });
+    tr.send({ src: S, dst: C, sport: 6, dport: 5, seq: 200, ack: 101, flags: 'SA' });
+    tr.send({ src: C, dst: S, sport: 5, dport: 6, seq: 101, ack: 201, flags: 'PA', payload: Buffer.from('GET / HTTP/1.0\r\n\r\n') });
+    const r = tr.report();
+    expect(r.sessions[0].fallback).toBe(true);
+    expect(r.sessions[0].data.c2s.sha256).toBe(sha(Buffer.from('GET / HTTP/1.0\r\n\r\n')));
+  });
+});
