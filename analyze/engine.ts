@@ -573,7 +573,7 @@ export class AnalysisEngine {
     const pk = Array.isArray(packets) ? packets : [packets];
     const existing = this.findingIndex.get(key);
     if (existing) {
-      (existing as Finding & { count?: number }).count = ((existing as Finding & { count?: number }).count ?? 1) + 1;
+      existing.count = (existing.count ?? 1) + 1;
       for (const x of pk) if (existing.packets.length < MAX_FINDING_PACKETS && !existing.packets.includes(x)) existing.packets.push(x);
       return;
     }

@@ -8,6 +8,8 @@ export interface Finding {
   code: string;
   message: string;
   packets: number[];
+  /** How many times the finding occurred, when more than once. */
+  count?: number;
   session?: number;
   subflow?: number;
 }
