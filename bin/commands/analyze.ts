@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
+import { runAnalyze } from '../analyze-command.js';
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('group subflows into MPTCP sessions, verify HMACs and DSS checksums, rebuild data-level streams')
+    .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
+    .option('--json', 'write the JSON report (docs/analyze-json.md)')
+    .option('-o, --output <file>', 'write the summary or report to FILE (atomically) instead of stdout')
+    .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
+    .option('--max-connections <n>', 'TCP connections tracked at once', positiveInt, 1_000_000)
+    .option('--max-events <n>', 'events kept per session', positiveInt, 10_000)
+    .option('--color', 'force colours (default: only on a terminal)')
+    .option('--no-color', 'never use colours')
+    .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; color?: boolean }) => {
+      await runAnalyze(file, {
+        json: opts.json, output: opts.output, version: VERSION,
+        color: opts.color ?? (Boolean(process.stdout.isTTY) && !opts.output),
+        engine: { maxBuffer: opts.maxBuffer, maxConnections: opts.maxConnections, maxEvents: opts.maxEvents },
+      });
+    }));
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { action, positiveInt, useColor } from '../cli-kit.js';
+import { runDissect } from '../dissect-command.js';
+
+export function registerDissect(program: Command): void {
+  program
+    .command('dissect')
+    .description('decode every packet of a capture: one line per packet, a full tree (-V) or NDJSON (--json)')
+    .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
+    .option('--json', 'write NDJSON, one object per packet (docs/dissect-json.md)')
+    .option('-V, --verbose', 'print the full decoded tree of each packet')
+    .option('-c, --count <n>', 'stop after N packets are shown', positiveInt)
+    .option('--mptcp', 'show only packets that carry MPTCP options')
+    .option('--absolute', 'print absolute timestamps instead of seconds since the first packet')
+    .option('--color', 'force colours (default: only on a terminal)')
+    .option('--no-color', 'never use colours')
+    .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean }) => {
+      await runDissect(file, { ...opts, color: useColor(opts.color) });
+    }));
+}

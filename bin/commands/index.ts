@@ -1,0 +1,11 @@
+/** Every verb registers itself here; one line per verb. */
+import type { Command } from 'commander';
+import { registerDissect } from './dissect.js';
+import { registerAnalyze } from './analyze.js';
+import { registerFollow } from './follow.js';
+
+export function registerCommands(program: Command): void {
+  registerDissect(program);
+  registerAnalyze(program);
+  registerFollow(program);
+}
