@@ -3,6 +3,7 @@ import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacket } from '../dissect/decode.js';
 import { newDecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
+import { TimeOrderer } from '../dissect/time-order.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
 
 export interface AnalyzeFileResult {
@@ -11,18 +12,33 @@ export interface AnalyzeFileResult {
   truncated: boolean;
 }
 
-export async function analyzeFile(
-  file: string,
-  opts: Partial<EngineOptions> = {},
-  hooks: { listener?: EngineListener; onWarning?: (m: string) => void; onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void } = {},
-): Promise<AnalyzeFileResult> {
+export interface AnalyzeHooks {
+  listener?: EngineListener;
+  onWarning?: (m: string) => void;
+  /** Called after each packet was pushed into the engine (in analysis order). */
+  onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
+}
+
+export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts }, hooks.listener);
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
-  const summary = await readCapture(file, (rec) => {
+  const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacket(rec, p));
     if (onRecord) onRecord(rec, engine);
-  }, { onWarning: hooks.onWarning });
+  };
+  // Files with several interfaces may hold each interface's packets in batches: restore time order.
+  let orderer: TimeOrderer | null = null;
+  const summary = await readCapture(file, (rec) => {
+    if (orderer) orderer.push(rec);
+    else analyze(rec);
+  }, {
+    onWarning: hooks.onWarning,
+    onInterface: (index) => { if (index >= 1 && !orderer) orderer = new TimeOrderer(analyze); },
+  });
+  (orderer as TimeOrderer | null)?.flush();
+  const late = (orderer as TimeOrderer | null)?.late ?? 0;
+  if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
   return { engine, format: summary.format, truncated: summary.truncated };
 }

@@ -8,12 +8,14 @@ import type { DecodedPacket } from '../dissect/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../dissect/packet.js';
 import { endpointText } from '../dissect/address.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
-import type { MptcpOption } from '../dissect/mptcp.js';
-import { walkTcpOptions, TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
+import { decodeMptcpOption, type MptcpOption } from '../dissect/mptcp.js';
+import { TCPOPT_MPTCP, TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
+import { newDssFields, readDss, type DssFields } from '../dissect/dss-fields.js';
+import { offsetBetween, addOffset, u64Decimal, u64FromBigInt } from './u64.js';
 import { Conn, Session } from './model.js';
 import type { DataStream } from './data-stream.js';
 import { ChecksumState, type HeldChunk, type Mapping } from './mapping.js';
-import { widen32, dsnToOffset, offsetToDsn } from './seq-math.js';
+import { widen32 } from './seq-math.js';
 import { addAddrHmac, addressBytes, joinHmac, tokenAndIdsn } from './mptcp-crypto.js';
 import type { Finding, Severity, SessionEvent } from './report-types.js';
 
@@ -72,8 +74,18 @@ export class AnalysisEngine {
   lastTime = 0;
   readonly linktypes = new Set<number>();
   connectionsDropped = 0;
+  /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
+  private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };
   private finished = false;
+  // Per-packet scratch filled by scanOptions: the DSS read in place, other MPTCP options decoded as objects.
+  private readonly dss: DssFields = newDssFields();
+  private hasDss = false;
+  private others: MptcpOption[] = [];
+  private mptcpCount = 0;
+  private tsval = -1;
+  private tsecr = -1;
+  private readonly u64Scratch: [number, number] = [0, 0];
 
   constructor(readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS, private readonly listener: EngineListener = {}) {}
 
@@ -86,9 +98,10 @@ export class AnalysisEngine {
     this.linktypes.add(rec.linktype);
     if (!p.isTcp) return;
     this.tcpPackets++;
-    const opts = mptcpOptionsOf(p);
-    if (opts.length > 0) this.mptcpPackets++;
-    const conn = this.connFor(p, opts, rec.n, time);
+    this.scanOptions(p);
+    const opts = this.others;
+    if (this.mptcpCount > 0) this.mptcpPackets++;
+    const conn = this.connFor(p, this.mptcpCount > 0, rec.n, time);
     if (!conn) return;
     const fromClient = this.isFromClient(conn, p);
     const d = fromClient ? 0 : 1;
@@ -99,17 +112,23 @@ export class AnalysisEngine {
     const dir = conn.dirs[d];
     dir.packets++;
     dir.payloadBytes += p.payloadLength;
-    for (const o of opts) conn.subtypes.add(o.subtype);
-    this.trackTimestamps(conn, p, d, time);
+    if (this.hasDss) conn.subtypes.add('DSS');
+    for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
+    if (this.tsval >= 0 && conn.session) this.trackTimestamps(conn, p, d, time);
 
     if (p.flags & TCP_SYN) this.onSyn(conn, p, opts, d, rec.n, time);
     const s = conn.session;
     if (s) {
       s.packets++;
       s.end = time;
-      this.lastTag = { session: s.id, subflow: conn.subflowId, dir: (d ^ conn.sessionDirOfDir0) === 0 ? 'c2s' : 's2c' };
+      const tag = this.tag;
+      tag.session = s.id;
+      tag.subflow = conn.subflowId;
+      tag.dir = (d ^ conn.sessionDirOfDir0) === 0 ? 'c2s' : 's2c';
+      this.lastTag = tag;
     }
-    for (const o of opts) this.onOption(conn, p, o, d, rec.n, time);
+    for (let i = 0; i < opts.length; i++) this.onOption(conn, p, opts[i], d, rec.n, time);
+    if (this.hasDss && s) this.onDss(conn, this.dss, d, (d ^ conn.sessionDirOfDir0) as 0 | 1, rec.n, time);
     if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN)) this.onPayload(conn, p, d, rec.n, time);
     if (p.flags & TCP_FIN && !dir.finSeen) {
       dir.finSeen = true;
@@ -122,6 +141,50 @@ export class AnalysisEngine {
     }
   }
 
+  /**
+   * One walk over the TCP options: the timestamp option and the DSS are read in place; other MPTCP options
+   * are decoded as objects (they are rare). Anything irregular (bad lengths, options cut by the snaplen) goes
+   * through the full option decoder, which explains it.
+   */
+  private scanOptions(p: DecodedPacket): void {
+    const buf = p.data;
+    const end = p.tcpOffset + p.tcpHeaderLength;
+    const capEnd = buf.length;
+    this.hasDss = false;
+    this.mptcpCount = 0;
+    this.tsval = -1;
+    if (this.others.length > 0) this.others = [];
+    let off = p.tcpOffset + 20;
+    while (off < end) {
+      if (off >= capEnd) return;
+      const kind = buf[off];
+      if (kind === 0) return;
+      if (kind === 1) { off++; continue; }
+      const len = off + 1 < capEnd ? buf[off + 1] : 0;
+      if (len < 2 || off + len > end || off + len > capEnd) { this.slowOptions(p); return; }
+      if (kind === TCPOPT_TIMESTAMP && len === 10) {
+        this.tsval = buf.readUInt32BE(off + 2);
+        this.tsecr = buf.readUInt32BE(off + 6);
+      } else if (kind === TCPOPT_MPTCP) {
+        this.mptcpCount++;
+        if (len >= 4 && buf[off + 2] >> 4 === 2 && !this.hasDss && readDss(buf, off, len, this.dss)) this.hasDss = true;
+        else this.others.push(decodeMptcpOption(buf, off, len));
+      }
+      off += len;
+    }
+  }
+
+  private slowOptions(p: DecodedPacket): void {
+    this.hasDss = false;
+    const all = mptcpOptionsOf(p);
+    this.mptcpCount = all.length;
+    this.others = [];
+    for (const o of all) {
+      if (o.subtype === 'DSS' && !o.malformed && !o.truncated && !this.hasDss) { dssFromOption(o, this.dss); this.hasDss = true; }
+      else this.others.push(o);
+    }
+  }
+
   private rel(time: number): number {
     return Math.round((time - this.firstTime) * 1e9) / 1e9;
   }
@@ -131,11 +194,9 @@ export class AnalysisEngine {
   }
 
   /** Connection key: both endpoints as raw bytes, lower endpoint first, so both directions share it. */
-  private connFor(p: DecodedPacket, opts: MptcpOption[], n: number, time: number): Conn | null {
+  private connFor(p: DecodedPacket, hasMptcp: boolean, n: number, time: number): Conn | null {
     const alen = p.ipVersion === 6 ? 16 : 4;
-    const a = p.data.toString('latin1', p.srcOffset, p.srcOffset + alen) + String.fromCharCode(p.sport >> 8, p.sport & 0xff);
-    const b = p.data.toString('latin1', p.dstOffset, p.dstOffset + alen) + String.fromCharCode(p.dport >> 8, p.dport & 0xff);
-    const key = a < b ? a + b : b + a;
+    const key = connKey(p);
     let conn = this.conns.get(key);
     // A new SYN on a finished connection with the same 4-tuple starts a new connection.
     if (conn && p.flags & TCP_SYN && !(p.flags & TCP_ACK) && conn.synSeen && conn.dirs[0].isn !== p.seq && conn.closed !== 'open') {
@@ -158,18 +219,20 @@ export class AnalysisEngine {
       endpointText(p.ipVersion, p.data, sOff, synAck ? p.sport : p.dport),
       Buffer.from(p.data.subarray(cOff, cOff + alen)),
       p.ipVersion,
+      synAck ? p.dport : p.sport,
     );
     conn.firstPacket = n;
     conn.start = time;
     this.conns.set(key, conn);
-    if (!(p.flags & TCP_SYN) && opts.length > 0) this.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
+    if (!(p.flags & TCP_SYN) && hasMptcp) this.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
     return conn;
   }
 
   private isFromClient(conn: Conn, p: DecodedPacket): boolean {
+    if (p.sport !== conn.clientPort) return false;
     const ca = conn.clientAddr;
     for (let i = 0; i < ca.length; i++) if (p.data[p.srcOffset + i] !== ca[i]) return false;
-    return conn.clientText.endsWith(`:${p.sport}`);
+    return true;
   }
 
   private markUnmatched(conn: Conn, reason: string, token?: string): void {
@@ -270,6 +333,7 @@ export class AnalysisEngine {
     sideState.token = token;
     sideState.idsn = idsn;
     sideState.base = (idsn + 1n) & ((1n << 64n) - 1n);
+    [sideState.baseHi, sideState.baseLo] = u64FromBigInt(sideState.base);
     if (!this.tokens.has(token)) this.tokens.set(token, s);
   }
 
@@ -304,9 +368,8 @@ export class AnalysisEngine {
           this.learnKey(s, sdir === 0 ? 1 : 0, o.receiverKey, n);
           if (o.dataLevelLength !== undefined && p.payloadLength > 0) {
             // v1 MP_CAPABLE with data: maps subflow sequence 1 to the first data byte (RFC 8684 §3.1).
-            const side = s.side(sdir);
             const csum = o.checksum !== undefined ? parseInt(o.checksum, 16) : -1;
-            this.addMapping(conn, d, sdir, side.base ?? 0n, true, 1, o.dataLevelLength, false, csum, n);
+            this.addMapping(conn, d, sdir, 0, 1, o.dataLevelLength, false, csum, n);
           }
         }
         return;
@@ -322,9 +385,13 @@ export class AnalysisEngine {
           ev('MP_JOIN_ESTABLISHED', { hmac: this.joinVerdict(conn) });
         }
         return;
-      case 'DSS':
-        this.onDss(conn, p, o, d, sdir, n, time, ev);
+      case 'DSS': {
+        // A second DSS in one packet (the first was read in place).
+        const f = newDssFields();
+        dssFromOption(o, f);
+        this.onDss(conn, f, d, sdir, n, time);
         return;
+      }
       case 'ADD_ADDR': {
         const extra: Record<string, unknown> = { addressId: o.addressId, address: o.address, echo: o.echo ?? false };
         if (o.port !== undefined) extra.port = o.port;
@@ -380,62 +447,71 @@ export class AnalysisEngine {
     return s.subflows.find((c) => c.dirs[sdir ^ c.sessionDirOfDir0].addressId === id);
   }
 
-  private onDss(conn: Conn, p: DecodedPacket, o: MptcpOption, d: number, sdir: 0 | 1, n: number, time: number, ev: (type: string, extra?: Record<string, unknown>) => void): void {
+  private onDss(conn: Conn, f: DssFields, d: number, sdir: 0 | 1, n: number, time: number): void {
     const s = conn.session!;
-    const base = this.baseFor(s, sdir, o);
-    if (o.dsn !== undefined && o.dataLevelLength !== undefined && o.subflowSeq !== undefined) {
-      const csum = o.checksum !== undefined ? parseInt(o.checksum, 16) : -1;
-      if (o.dataLevelLength === 0 && !o.dataFin) {
+    const base = this.baseOf(s, sdir, f);
+    let mapOffset = -1;
+    if (f.hasMap) {
+      if (base) {
+        mapOffset = f.dsn64 ? offsetBetween(f.dsnHi, f.dsnLo, base[0], base[1]) : widen32((f.dsnLo - base[1]) >>> 0, s.lastOffset[sdir]);
+      }
+      if (f.dataLevelLength === 0 && !f.dataFin) {
         // Infinite mapping: the peer fell back to plain TCP on this subflow (RFC 8684 §3.7).
         this.setFallback(s, `infinite mapping on subflow ${conn.subflowId}`, n, time);
       }
-      this.addMapping(conn, d, sdir, base, o.dsn64 ?? true, o.subflowSeq, o.dataLevelLength, o.dataFin ?? false, csum, n, BigInt(o.dsn));
+      this.addMapping(conn, d, sdir, mapOffset, f.ssn, f.dataLevelLength, f.dataFin, f.checksum, n);
     }
-    if (o.dataAck !== undefined) {
+    if (f.hasAck) {
       // A data ACK proves the peer's data up to it exists, even if the capture missed some of it.
       const rs = s.streams[sdir ^ 1];
-      const rbase = this.baseFor(s, (sdir ^ 1) as 0 | 1, undefined);
-      if (rbase !== undefined) {
-        let off = dsnToOffset(BigInt(o.dataAck), o.dataAck64 ?? true, rbase, rs.next);
+      const rbase = this.baseOf(s, (sdir ^ 1) as 0 | 1, null);
+      if (rbase) {
+        let off = f.ack64 ? offsetBetween(f.ackHi, f.ackLo, rbase[0], rbase[1]) : widen32((f.ackLo - rbase[1]) >>> 0, rs.next);
         if (rs.dataFinOffset >= 0 && off > rs.dataFinOffset) off = rs.dataFinOffset;
         if (off > rs.highest && off - rs.highest < 1 << 30) rs.highest = off;
       }
     }
-    if (o.dataFin && !(o.dsn === undefined)) {
+    if (f.dataFin && f.hasMap && mapOffset >= 0 && base) {
       const stream = s.streams[sdir];
       if (stream.dataFinOffset < 0) {
-        const off = dsnToOffset(BigInt(o.dsn), o.dsn64 ?? true, base, s.lastOffset[sdir]) + (o.dataLevelLength ?? 1) - 1;
+        const off = mapOffset + (f.dataLevelLength || 1) - 1;
         stream.dataFinOffset = off;
-        ev('DATA_FIN', { dsn: offsetToDsn(off, base).toString() });
+        const dsn = addOffset(base[0], base[1], off, this.u64Scratch);
+        this.event(s, { n, time: this.rel(time), type: 'DATA_FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', dsn: u64Decimal(dsn[0], dsn[1]) });
       }
     }
   }
 
-  /** Offset base (IDSN + 1) of a direction; the first DSN seen when the keys were not captured. */
-  private baseFor(s: Session, sdir: 0 | 1, o: MptcpOption | undefined): bigint {
+  /** Offset base (IDSN + 1) of a direction as [hi, lo]; the first 64-bit DSN seen when the keys were not captured. */
+  private baseOf(s: Session, sdir: 0 | 1, f: DssFields | null): [number, number] | undefined {
     const side = s.side(sdir);
-    if (side.base !== undefined) return side.base;
+    if (side.baseHi !== undefined) return [side.baseHi, side.baseLo!];
     let fb = s.fallbackBase[sdir];
-    if (fb === undefined && o?.dsn !== undefined && o.dsn64) fb = s.fallbackBase[sdir] = BigInt(o.dsn);
-    return fb ?? 0n;
+    if (fb === undefined && f && f.hasMap && f.dsn64) fb = s.fallbackBase[sdir] = [f.dsnHi, f.dsnLo];
+    return fb;
   }
 
-  private addMapping(conn: Conn, d: number, sdir: 0 | 1, base: bigint, dsn64: boolean, ssnRaw: number, dataLevelLength: number, dataFin: boolean, csum: number, n: number, dsn?: bigint): void {
+  /** Registers a mapping of `dataLevelLength` at data-level `offset` (-1: unknown) from relative subflow sequence `ssnRaw`. */
+  private addMapping(conn: Conn, d: number, sdir: 0 | 1, offset: number, ssnRaw: number, dataLevelLength: number, dataFin: boolean, csum: number, n: number): void {
     const s = conn.session!;
     const dir = conn.dirs[d];
     const payload = dataLevelLength === 0 ? Infinity : dataFin ? dataLevelLength - 1 : dataLevelLength;
     if (payload <= 0 || (dataFin && ssnRaw === 0)) return; // a DATA_FIN alone maps no bytes
-    const offset = dsn === undefined ? 0 : dsnToOffset(dsn, dsn64, base, s.lastOffset[sdir]);
     if (offset < 0) {
-      this.finding(s, 'error', 'MAPPING_INVALID', `DSS mapping at DSN ${dsn} lies before the data-level start`, n, conn.subflowId);
+      this.finding(s, 'error', 'MAPPING_INVALID', `a DSS mapping lies before the data-level start or cannot be placed`, n, conn.subflowId);
       return;
     }
     const ssn = widen32(ssnRaw, dir.highestEnd);
     const m: Mapping = { ssn, length: payload, offset, packet: n, checksum: null, verdict: 'pending' };
-    if (csum >= 0 && payload !== Infinity) m.checksum = new ChecksumState(offsetToDsn(offset, base), ssnRaw, dataLevelLength, csum);
+    if (csum >= 0 && payload !== Infinity) {
+      const base = this.baseOf(s, sdir, null) ?? [0, 0];
+      const dsn = addOffset(base[0], base[1], offset, this.u64Scratch);
+      m.checksum = new ChecksumState(dsn[0], dsn[1], ssnRaw, dataLevelLength, csum);
+    }
     const stored = dir.mappings.add(m);
-    if (stored === m && offset + (payload === Infinity ? 0 : payload) > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + (payload === Infinity ? 0 : payload);
-    if (payload !== Infinity && offset + payload > s.streams[sdir].highest) s.streams[sdir].highest = offset + payload;
+    const mapped = payload === Infinity ? 0 : payload;
+    if (stored === m && offset + mapped > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + mapped;
+    if (offset + mapped > s.streams[sdir].highest) s.streams[sdir].highest = offset + mapped;
     dir.mappings.prune(dir.highestEnd, 1 << 24);
   }
 
@@ -512,21 +588,17 @@ export class AnalysisEngine {
   }
 
   private trackTimestamps(conn: Conn, p: DecodedPacket, d: number, time: number): void {
-    if (!conn.session) return;
-    let tsval = -1;
-    let tsecr = -1;
-    walkTcpOptions(p, (kind, off, len, status) => {
-      if (kind === TCPOPT_TIMESTAMP && status === 'ok' && len === 10) { tsval = p.data.readUInt32BE(off + 2); tsecr = p.data.readUInt32BE(off + 6); }
-    });
-    if (tsval < 0) return;
+    const tsval = this.tsval;
+    const tsecr = this.tsecr;
     const mine = conn.dirs[d];
     if (p.payloadLength > 0 && !mine.tsSent.has(tsval)) {
       if (mine.tsSent.size > 4096) mine.tsSent.clear();
       mine.tsSent.set(tsval, time);
     }
     const other = conn.dirs[1 - d];
+    if (other.tsSent.size === 0 || !(p.flags & TCP_ACK)) return;
     const sent = other.tsSent.get(tsecr);
-    if (sent !== undefined && (p.flags & TCP_ACK)) {
+    if (sent !== undefined) {
       other.tsSent.delete(tsecr);
       const rtt = (time - sent) * 1000;
       conn.tsRttSamples++;
@@ -604,7 +676,7 @@ export class AnalysisEngine {
       }
       for (let sdir = 0; sdir < 2; sdir++) {
         const stream = s.streams[sdir];
-        const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).base !== undefined;
+        const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).baseHi !== undefined;
         stream.finish(startKnown);
         if (!stream.complete) {
           const reasons = [...stream.missingReasons].join(', ');
@@ -617,4 +689,36 @@ export class AnalysisEngine {
       }
     }
   }
+}
+
+/** Connection key: both endpoints (address bytes and port) packed in a short string, lower endpoint first. */
+function connKey(p: DecodedPacket): string {
+  const b = p.data;
+  if (p.ipVersion === 4) {
+    const s = p.srcOffset;
+    const d = p.dstOffset;
+    const sa = (b[s] << 8) | b[s + 1];
+    const sb = (b[s + 2] << 8) | b[s + 3];
+    const da = (b[d] << 8) | b[d + 1];
+    const db = (b[d + 2] << 8) | b[d + 3];
+    const srcFirst = sa < da || (sa === da && (sb < db || (sb === db && p.sport <= p.dport)));
+    return srcFirst ? String.fromCharCode(sa, sb, p.sport, da, db, p.dport) : String.fromCharCode(da, db, p.dport, sa, sb, p.sport);
+  }
+  const a = b.toString('latin1', p.srcOffset, p.srcOffset + 16) + String.fromCharCode(p.sport);
+  const c = b.toString('latin1', p.dstOffset, p.dstOffset + 16) + String.fromCharCode(p.dport);
+  return a < c ? a + c : c + a;
+}
+
+/** The in-place DSS fields of a DSS decoded as an object (the slow path for irregular packets). */
+function dssFromOption(o: MptcpOption, out: DssFields): void {
+  out.hasAck = o.dataAck !== undefined;
+  out.ack64 = o.dataAck64 ?? false;
+  [out.ackHi, out.ackLo] = out.hasAck ? u64FromBigInt(BigInt(o.dataAck!)) : [0, 0];
+  out.hasMap = o.dsn !== undefined;
+  out.dsn64 = o.dsn64 ?? false;
+  [out.dsnHi, out.dsnLo] = out.hasMap ? u64FromBigInt(BigInt(o.dsn!)) : [0, 0];
+  out.ssn = o.subflowSeq ?? 0;
+  out.dataLevelLength = o.dataLevelLength ?? 0;
+  out.checksum = o.checksum !== undefined ? parseInt(o.checksum, 16) : -1;
+  out.dataFin = o.dataFin ?? false;
 }

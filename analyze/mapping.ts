@@ -25,8 +25,8 @@ export class ChecksumState {
   private readonly ranges: number[] = [];
   readonly held: HeldChunk[] = [];
 
-  constructor(dsn: bigint, ssn: number, dataLevelLength: number, checksum: number) {
-    this.sum = dssPseudoHeaderSum(dsn, ssn, dataLevelLength, checksum);
+  constructor(dsnHi: number, dsnLo: number, ssn: number, dataLevelLength: number, checksum: number) {
+    this.sum = dssPseudoHeaderSum(dsnHi, dsnLo, ssn, dataLevelLength, checksum);
   }
 
   /** Adds the part of [pos, pos+len) not seen before; `buf[start..]` holds its captured bytes. Returns bytes added. */

@@ -65,6 +65,7 @@ export class Conn {
     readonly serverText: string,
     readonly clientAddr: Buffer,
     readonly ipVersion: number,
+    readonly clientPort: number,
   ) {}
 }
 
@@ -72,8 +73,10 @@ export interface SessionSide {
   key?: string;
   token?: string;
   idsn?: bigint;
-  /** Data-level offset base: IDSN + 1. */
+  /** Data-level offset base: IDSN + 1, and the same as 32-bit halves for the hot path. */
   base?: bigint;
+  baseHi?: number;
+  baseLo?: number;
 }
 
 export class Session {
@@ -90,7 +93,7 @@ export class Session {
   /** Data-level streams, [c2s, s2c]. */
   readonly streams: [DataStream, DataStream];
   /** Base used when the IDSN is unknown (first DSN seen), per direction. */
-  readonly fallbackBase: [bigint | undefined, bigint | undefined] = [undefined, undefined];
+  readonly fallbackBase: [[number, number] | undefined, [number, number] | undefined] = [undefined, undefined];
   /** Highest data-level offset mapped so far, per direction (reference for 32-bit DSN widening). */
   readonly lastOffset: [number, number] = [0, 0];
   packets = 0;

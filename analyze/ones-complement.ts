@@ -30,9 +30,10 @@ export function chunkSum(buf: Buffer, start: number, end: number, offset: number
 }
 
 /** Sum of the DSS pseudo-header: 64-bit DSN, 32-bit relative subflow sequence, 16-bit length, 16-bit checksum. */
-export function dssPseudoHeaderSum(dsn: bigint, subflowSeq: number, length: number, checksum: number): number {
+export function dssPseudoHeaderSum(dsnHi: number, dsnLo: number, subflowSeq: number, length: number, checksum: number): number {
   const hdr = Buffer.alloc(16);
-  hdr.writeBigUInt64BE(BigInt.asUintN(64, dsn), 0);
+  hdr.writeUInt32BE(dsnHi >>> 0, 0);
+  hdr.writeUInt32BE(dsnLo >>> 0, 4);
   hdr.writeUInt32BE(subflowSeq >>> 0, 8);
   hdr.writeUInt16BE(length, 12);
   hdr.writeUInt16BE(checksum, 14);
