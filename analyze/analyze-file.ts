@@ -17,6 +17,8 @@ export interface AnalyzeHooks {
   onWarning?: (m: string) => void;
   /** Called after each packet was pushed into the engine (in analysis order). */
   onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
+  /** Bytes of the file read so far. */
+  onProgress?: (fileBytesRead: number) => void;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -34,6 +36,7 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
     else analyze(rec);
   }, {
     onWarning: hooks.onWarning,
+    onProgress: hooks.onProgress,
     onInterface: (index) => { if (index >= 1 && !orderer) orderer = new TimeOrderer(analyze); },
   });
   (orderer as TimeOrderer | null)?.flush();

@@ -5,6 +5,7 @@ import { formatSummary } from '../analyze/summary-text.js';
 import { warn } from './warn.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { EngineOptions } from '../analyze/engine.js';
+import { progressBar } from './progress.js';
 
 export interface AnalyzeOptions {
   json?: boolean;
@@ -15,7 +16,8 @@ export interface AnalyzeOptions {
 }
 
 export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<void> {
-  const res = await analyzeFile(file, opts.engine, { onWarning: warn });
+  const bar = progressBar(file, 'analyzing');
+  const res = await analyzeFile(file, opts.engine, { onWarning: warn, onProgress: bar.onProgress }).finally(bar.done);
   const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
   const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color);
   if (opts.output) writeFileAtomic(opts.output, text);

@@ -22,6 +22,8 @@ export interface ReadOptions {
   maxRecordBytes?: number;
   onWarning?: (msg: string) => void;
   onInterface?: (index: number, iface: CaptureInterface) => void;
+  /** Called after each read from a file with the bytes of the file read so far (for progress bars). */
+  onProgress?: (fileBytesRead: number) => void;
 }
 
 export interface ReadSummary {
@@ -652,12 +654,15 @@ async function readInto(fh: FileHandle, buf: Buffer, off: number, name: string):
   }
 }
 
-async function* fileChunks(fh: FileHandle, first: Buffer, name: string): AsyncGenerator<Buffer> {
+async function* fileChunks(fh: FileHandle, first: Buffer, name: string, onProgress?: (n: number) => void): AsyncGenerator<Buffer> {
   yield first;
+  let total = first.length;
   for (;;) {
     const buf = Buffer.allocUnsafe(CHUNK);
     const n = await readInto(fh, buf, 0, name);
     if (n === 0) return;
+    total += n;
+    onProgress?.(total);
     yield n === CHUNK ? buf : buf.subarray(0, n);
   }
 }
@@ -721,7 +726,7 @@ function isGzip(a: number, b: number): boolean {
   return a === 0x1f && b === 0x8b;
 }
 
-async function runFile(fh: FileHandle, name: string, parser: Parser): Promise<ReadSummary> {
+async function runFile(fh: FileHandle, name: string, parser: Parser, onProgress?: (n: number) => void): Promise<ReadSummary> {
   const buf = Buffer.allocUnsafe(CHUNK);
   let got = 0;
   for (;;) {
@@ -730,12 +735,15 @@ async function runFile(fh: FileHandle, name: string, parser: Parser): Promise<Re
     if (n === 0 || got >= 2) break;
   }
   if (got >= 2 && isGzip(buf[0], buf[1])) {
-    return runGzip(fileChunks(fh, buf.subarray(0, got), name), parser, name);
+    return runGzip(fileChunks(fh, buf.subarray(0, got), name, onProgress), parser, name);
   }
   // Plain capture: one reused chunk buffer; the parser copies whatever straddles into its carry.
+  let total = got;
   while (got > 0) {
+    onProgress?.(total);
     if (!parser.feed(buf.subarray(0, got))) return parser.summary();
     got = await readInto(fh, buf, 0, name);
+    total += got;
   }
   parser.finish(false);
   return parser.summary();
@@ -812,7 +820,7 @@ export async function readCapture(
     throw readError(source, e);
   }
   try {
-    return await runFile(fh, source, new Parser(source, onRecord, opts));
+    return await runFile(fh, source, new Parser(source, onRecord, opts), opts.onProgress);
   } finally {
     await fh.close().catch(() => undefined);
   }
