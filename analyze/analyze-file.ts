@@ -19,6 +19,8 @@ export interface AnalyzeHooks {
   onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
   /** Bytes of the file read so far. */
   onProgress?: (fileBytesRead: number) => void;
+  /** Largest packet record accepted (default 256 KiB, as libpcap). */
+  maxRecordBytes?: number;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -37,6 +39,7 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   }, {
     onWarning: hooks.onWarning,
     onProgress: hooks.onProgress,
+    maxRecordBytes: hooks.maxRecordBytes,
     onInterface: (index) => { if (index >= 1 && !orderer) orderer = new TimeOrderer(analyze); },
   });
   (orderer as TimeOrderer | null)?.flush();

@@ -54,7 +54,12 @@ export class DataStream {
   private readonly history: Buffer;
   sink: StreamSink | null = null;
 
-  constructor(private readonly maxBuffer: number, historyBytes: number) {
+  constructor(
+    private readonly maxBuffer: number,
+    historyBytes: number,
+    /** Shared by all streams of an engine: out-of-order bytes held in all. */
+    private readonly budget: { used: number; limit: number } = { used: 0, limit: Infinity },
+  ) {
     this.history = Buffer.alloc(historyBytes);
   }
 
@@ -89,7 +94,7 @@ export class DataStream {
       return this.duplicateBytes - dupBefore;
     }
     this.insertPending(offset, bytes, captured, start, end, time, packet, newOnSubflow);
-    if (this.pendingBytes > this.maxBuffer) this.skipToPending('buffer limit');
+    if (this.pendingBytes > this.maxBuffer || this.budget.used > this.budget.limit) this.skipToPending('buffer limit');
     return this.duplicateBytes - dupBefore;
   }
 
@@ -181,6 +186,7 @@ export class DataStream {
       while (i > 0 && this.pending[i - 1].offset > piece.offset) i--;
       this.pending.splice(i, 0, piece);
       this.pendingBytes += piece.length;
+      if (piece.bytes) this.budget.used += piece.bytes.length;
     }
   }
 
@@ -195,6 +201,7 @@ export class DataStream {
     while (this.pending.length > 0 && this.pending[0].offset <= this.next) {
       const q = this.pending.shift()!;
       this.pendingBytes -= q.length;
+      if (q.bytes) this.budget.used -= q.bytes.length;
       const qEnd = q.offset + q.length;
       if (q.offset < this.next) {
         // Part of this waiting piece was delivered meanwhile by another copy: a duplicate.
@@ -213,7 +220,7 @@ export class DataStream {
   /** Gives up on the hole before the first waiting piece (it never arrived, or memory ran out). */
   private skipToPending(reason: string): void {
     if (reason === 'buffer limit') this.bufferLimitHit = true;
-    while (this.pendingBytes > this.maxBuffer / 2 && this.pending.length > 0) {
+    while ((this.pendingBytes > this.maxBuffer / 2 || this.budget.used > this.budget.limit) && this.pending.length > 0) {
       const first = this.pending[0];
       if (first.offset > this.next) this.gap(first.offset - this.next, reason);
       this.drain(first.arrival);

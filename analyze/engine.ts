@@ -28,8 +28,10 @@ export interface EngineOptions {
   maxConnections: number;
   /** Events kept per session. */
   maxEvents: number;
-  /** Unmatched connections listed individually. */
+  /** Unmatched connections listed individually (the rest are counted). */
   maxUnmatched: number;
+  /** Out-of-order bytes buffered by all streams together before gaps are declared. */
+  maxTotalBuffer: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -38,6 +40,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxConnections: 1_000_000,
   maxEvents: 10_000,
   maxUnmatched: 1_000,
+  maxTotalBuffer: 512 * 1024 * 1024,
 };
 
 /** What the engine tells incremental consumers (live log, TUI). */
@@ -74,6 +77,11 @@ export class AnalysisEngine {
   lastTime = 0;
   readonly linktypes = new Set<number>();
   connectionsDropped = 0;
+  /** TCP connections seen in all, and plain (never MPTCP) ones already closed and forgotten. */
+  connectionsSeen = 0;
+  plainClosed = 0;
+  /** Out-of-order bytes held by all data-level streams together. */
+  readonly budget = { used: 0, limit: 0 };
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
   private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };
@@ -87,7 +95,9 @@ export class AnalysisEngine {
   private tsecr = -1;
   private readonly u64Scratch: [number, number] = [0, 0];
 
-  constructor(readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS, private readonly listener: EngineListener = {}) {}
+  constructor(readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS, private readonly listener: EngineListener = {}) {
+    this.budget.limit = opts.maxTotalBuffer;
+  }
 
   push(rec: CaptureRecord, p: DecodedPacket): void {
     const time = rec.tsSec + rec.tsNsec / 1e9;
@@ -135,6 +145,7 @@ export class AnalysisEngine {
       if (s) this.event(s, { n: rec.n, time: this.rel(time), type: 'FIN', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
       if (conn.dirs[0].finSeen && conn.dirs[1].finSeen && conn.closed === 'open') conn.closed = 'FIN';
     }
+    if (conn.kind === 'plain' && (conn.closed !== 'open' || p.flags & TCP_RST)) this.forgetPlain(conn);
     if (p.flags & TCP_RST) {
       if (conn.closed === 'open' || conn.closed === 'FIN') conn.closed = conn.closed === 'FIN' ? 'FIN' : 'RST';
       if (s && conn.closed === 'RST') this.event(s, { n: rec.n, time: this.rel(time), type: 'RST', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
@@ -185,6 +196,13 @@ export class AnalysisEngine {
     }
   }
 
+  /** A closed connection that never offered MPTCP: count it and drop its state. */
+  private forgetPlain(conn: Conn): void {
+    if (this.conns.get(conn.key) !== conn) return;
+    this.conns.delete(conn.key);
+    this.plainClosed++;
+  }
+
   private rel(time: number): number {
     return Math.round((time - this.firstTime) * 1e9) / 1e9;
   }
@@ -223,6 +241,7 @@ export class AnalysisEngine {
     );
     conn.firstPacket = n;
     conn.start = time;
+    this.connectionsSeen++;
     this.conns.set(key, conn);
     if (!(p.flags & TCP_SYN) && hasMptcp) this.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
     return conn;
@@ -237,10 +256,15 @@ export class AnalysisEngine {
 
   private markUnmatched(conn: Conn, reason: string, token?: string): void {
     conn.kind = 'unmatched';
-    (conn as { unmatchedReason?: string }).unmatchedReason = reason;
+    conn.unmatchedReason = reason;
     if (token) conn.joinToken = token;
-    if (this.unmatched.length < this.opts.maxUnmatched) this.unmatched.push(conn);
-    else this.unmatchedDropped++;
+    if (this.unmatched.length < this.opts.maxUnmatched) { this.unmatched.push(conn); return; }
+    // Past the limit: count it and forget it, so a flood of unknown joins keeps memory bounded.
+    this.unmatchedDropped++;
+    this.conns.delete(conn.key);
+    if (this.unmatchedDropped === 1) {
+      this.finding(null, 'warning', 'UNMATCHED_LIMIT', `more than ${this.opts.maxUnmatched} unmatched subflows: the rest are counted, not listed (--max-unmatched)`, conn.firstPacket);
+    }
   }
 
   private onSyn(conn: Conn, p: DecodedPacket, opts: MptcpOption[], d: number, n: number, time: number): void {
@@ -283,7 +307,7 @@ export class AnalysisEngine {
   }
 
   private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {
-    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes);
+    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes, this.budget);
     s.version = mpc.version ?? 1;
     s.checksum = mpc.flags?.includes('A') ?? false;
     s.start = time;
@@ -682,7 +706,7 @@ export class AnalysisEngine {
           const reasons = [...stream.missingReasons].join(', ');
           this.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})`, [], undefined);
         }
-        if (stream.bufferLimitHit) this.finding(s, 'warning', 'BUFFER_LIMIT', `${sdir === 0 ? 'c2s' : 's2c'}: more out-of-order data than --max-buffer allows; a gap was declared`, []);
+        if (stream.bufferLimitHit) this.finding(s, 'warning', 'BUFFER_LIMIT', `${sdir === 0 ? 'c2s' : 's2c'}: more out-of-order data than --max-buffer (or --max-total-buffer) allows: ${stream.missing} bytes were given up as a gap, the stream is incomplete`, []);
         if (stream.conflictBytes > 0) {
           this.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content`, stream.conflicts.map((c) => c.packet));
         }

@@ -54,6 +54,7 @@ export class Conn {
   closed = 'open';
   resetReason?: string;
   joinToken?: string;
+  unmatchedReason?: string;
   hmacSynAck: HmacVerdict = 'unverifiable';
   hmacAck: HmacVerdict = 'unverifiable';
   readonly subtypes = new Set<string>();
@@ -102,9 +103,9 @@ export class Session {
   /** Client host address bytes (sender of the first SYN). */
   clientAddr: Buffer;
 
-  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number) {
+  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: { used: number; limit: number }) {
     this.clientAddr = first.clientAddr;
-    this.streams = [new DataStream(maxBuffer, historyBytes), new DataStream(maxBuffer, historyBytes)];
+    this.streams = [new DataStream(maxBuffer, historyBytes, budget), new DataStream(maxBuffer, historyBytes, budget)];
   }
 
   side(dir: number): SessionSide {

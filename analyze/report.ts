@@ -103,7 +103,7 @@ function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
 function unmatchedReport(c: Conn): UnmatchedReport {
   const r: UnmatchedReport = {
     endpoints: [c.clientText, c.serverText],
-    reason: (c as { unmatchedReason?: string }).unmatchedReason ?? 'unknown',
+    reason: c.unmatchedReason ?? 'unknown',
     packets: c.packets,
     firstPacket: c.firstPacket,
     lastPacket: c.lastPacket,
@@ -115,7 +115,7 @@ function unmatchedReport(c: Conn): UnmatchedReport {
 
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
-  let plain = 0;
+  let plain = engine.plainClosed;
   for (const c of engine.conns.values()) if (c.kind === 'plain') plain++;
   const start = engine.firstTime < 0 ? 0 : engine.firstTime;
   return {
@@ -131,7 +131,7 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       duration: round3(engine.lastTime - start),
       linktypes: [...engine.linktypes].sort((a, b) => a - b),
       truncated: info.truncated,
-      tcpConnections: engine.conns.size,
+      tcpConnections: engine.connectionsSeen,
       plainTcpConnections: plain,
     },
     sessions: engine.sessions.map((s) => sessionReport(engine, s)),

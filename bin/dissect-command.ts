@@ -9,8 +9,7 @@ import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
 import { mptcpFields, mptcpShort } from '../dissect/mptcp-text.js';
 import { linktypeName } from '../dissect/link.js';
 import type { CaptureRecord } from '../dissect/record.js';
-import { StdoutBatcher, writeFailureText } from './output.js';
-import { CliError } from './cli-error.js';
+import { StdoutBatcher } from './output.js';
 import { warn } from './warn.js';
 
 export interface DissectOptions {
@@ -72,12 +71,9 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
     shown++;
     return shown < limit && !out.closed;
   };
-  // Warnings after the output was closed (reader gone, write error) would only add noise.
-  const onWarning = (msg: string): void => { if (!out.closed) warn(msg); };
-  await readCapture(file, onRecord, { onWarning });
-  await out.end();
-  // EPIPE (e.g. `| head`) ends quietly with status 0; any other write error is one line and EX_IOERR.
-  if (out.failure) throw new CliError(`cannot write output: ${writeFailureText(out.failure)}`, 74);
+  await readCapture(file, onRecord, { onWarning: warn });
+  // A write error on this last batch is reported by StdoutBatcher (EPIPE: exit 0; else one line, 74).
+  out.flush();
 }
 
 type Colors = ChalkInstance;

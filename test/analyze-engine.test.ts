@@ -223,6 +223,41 @@ describe('DSS checksums (RFC 8684 §3.3.1)', () => {
   }
 });
 
+describe('bounded resources', () => {
+  it('closed plain TCP connections are counted and forgotten', () => {
+    const tr = new Trace();
+    for (let i = 0; i < 50; i++) {
+      const sp = 2000 + i;
+      tr.send({ src: C, dst: S, sport: sp, dport: 80, seq: 1, flags: 'S' });
+      tr.send({ src: S, dst: C, sport: 80, dport: sp, seq: 9, ack: 2, flags: 'SA' });
+      tr.send({ src: C, dst: S, sport: sp, dport: 80, seq: 2, ack: 10, flags: 'R' });
+    }
+    const r = tr.report();
+    expect(tr.engine.conns.size).toBe(0);
+    expect(r.capture.tcpConnections).toBe(50);
+    expect(r.capture.plainTcpConnections).toBe(50);
+    expect(r.sessions).toHaveLength(0);
+  });
+
+  it('out-of-order data beyond --max-buffer becomes a gap and a BUFFER_LIMIT finding, not memory', () => {
+    const ckey = '1212121212121212';
+    const tr = new Trace();
+    (tr.engine.opts as { maxBuffer: number }).maxBuffer = 4096;
+    const f = handshake(tr, 1, ckey, KEY_S);
+    const base = idsnOf(ckey, 1) + 1n;
+    // The first 1000 bytes never arrive; 10 segments of 1000 after them do.
+    for (let i = 1; i <= 10; i++) {
+      c2s(tr, f, 1 + i * 1000, Buffer.alloc(1000, i), opt.dss({ dsn: base + BigInt(i * 1000), dsn64: true, ssn: 1 + i * 1000, len: 1000 }));
+    }
+    const s = tr.report().sessions[0];
+    expect(s.data.c2s.complete).toBe(false);
+    expect(s.data.c2s.missingReasons).toContain('buffer limit');
+    expect(s.data.c2s.missing).toBe(1000);
+    expect(s.data.c2s.bytes).toBe(10_000);
+    expect(s.findings.map((x) => x.code)).toContain('BUFFER_LIMIT');
+  });
+});
+
 describe('sessions, joins and unmatched subflows', () => {
   it('10,000 MP_JOIN SYNs with unknown tokens give one finding and a bounded unmatched list', () => {
     const tr = new Trace();
@@ -235,6 +270,10 @@ describe('sessions, joins and unmatched subflows', () => {
     expect(joins[0].packets.length).toBeLessThanOrEqual(50);
     expect(r.unmatched.length).toBe(100);
     expect(r.unmatched[0]).toMatchObject({ token: 'deadbeef', reason: 'MP_JOIN with unknown token deadbeef' });
+    // Only the listed ones are kept in memory; the rest are counted.
+    expect(tr.engine.conns.size).toBe(100);
+    expect(tr.engine.unmatchedDropped).toBe(9_900);
+    expect(r.findings.filter((x) => x.code === 'UNMATCHED_LIMIT')).toHaveLength(1);
   });
 
   it('a subflow seen only mid-connection is listed as unmatched, not dropped', () => {

@@ -12,13 +12,20 @@ export function registerAnalyze(program: Command): void {
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .option('--max-connections <n>', 'TCP connections tracked at once', positiveInt, 1_000_000)
     .option('--max-events <n>', 'events kept per session', positiveInt, 10_000)
+    .option('--max-total-buffer <size>', 'out-of-order data buffered by all sessions together', sizeArg, 512 * 1024 * 1024)
+    .option('--max-unmatched <n>', 'unmatched subflows listed one by one (the rest are counted)', positiveInt, 1_000)
+    .option('--max-record-size <size>', 'largest packet record read (larger ones are refused with a warning)', sizeArg, 262_144)
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
-    .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; color?: boolean }) => {
+    .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; maxTotalBuffer: number; maxUnmatched: number; maxRecordSize: number; color?: boolean }) => {
       await runAnalyze(file, {
         json: opts.json, output: opts.output, version: VERSION,
         color: opts.color ?? (Boolean(process.stdout.isTTY) && !opts.output),
-        engine: { maxBuffer: opts.maxBuffer, maxConnections: opts.maxConnections, maxEvents: opts.maxEvents },
+        maxRecordBytes: opts.maxRecordSize,
+        engine: {
+          maxBuffer: opts.maxBuffer, maxConnections: opts.maxConnections, maxEvents: opts.maxEvents,
+          maxTotalBuffer: opts.maxTotalBuffer, maxUnmatched: opts.maxUnmatched,
+        },
       });
     }));
 }

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerDissect } from './dissect.js';
 import { registerAnalyze } from './analyze.js';
 import { registerFollow } from './follow.js';
+import { registerCheck } from './check.js';
 
 export function registerCommands(program: Command): void {
   registerDissect(program);
   registerAnalyze(program);
   registerFollow(program);
+  registerCheck(program);
 }

@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { action, sizeArg, VERSION } from '../cli-kit.js';
+import { CliError } from '../cli-error.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { warn } from '../warn.js';
+
+const FORMATS = ['text', 'json', 'junit', 'github'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface CheckOpts { rules?: string; format: string; output?: string; strict?: boolean; maxBuffer: number }
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('analyze captures and apply rules (CI gate): exit 0 when every capture passes, 1 when a rule fails, 2 for input errors')
+    .argument('<file...>', 'pcap or pcapng captures (gzip allowed), or - for stdin')
+    .option('--rules <file>', 'rules file, YAML or JSON (docs/check.md, docs/rules.schema.json)')
+    .option('--format <format>', 'text, json, junit or github', 'text')
+    .option('-o, --output <file>', 'write the results to FILE (atomically) instead of stdout')
+    .option('--strict', 'warnings fail the check too')
+    .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
+    .action(action(async (files: string[], opts: CheckOpts) => {
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format must be text, json, junit or github, not ${opts.format}`);
+      const format = opts.format as Format;
+      // Loaded here, not at start-up: the other verbs do not need the rules machinery.
+      const { loadRulesFile, RulesError } = await import('../../analyze/check/load-rules.js');
+      const { defaultRules } = await import('../../analyze/check/rules.js');
+      const { checkCaptures } = await import('../../analyze/check/run-check.js');
+      const { exitCodeOf } = await import('../../analyze/check/evaluate.js');
+      let rules = defaultRules();
+      if (opts.rules) {
+        try {
+          rules = loadRulesFile(opts.rules);
+        } catch (err) {
+          if (err instanceof RulesError) throw new CliError(err.message);
+          throw err;
+        }
+      }
+      const results = await checkCaptures(files, {
+        rules, strict: Boolean(opts.strict), engine: { maxBuffer: opts.maxBuffer }, version: VERSION, onWarning: warn,
+        onInputError: (_file, message) => process.stderr.write(`mptcpscope: ${message}\n`),
+      });
+      let text: string;
+      if (format === 'json') text = (await import('../../analyze/check/format-json.js')).formatJson(results, { version: VERSION, strict: Boolean(opts.strict), rulesFile: opts.rules });
+      else if (format === 'junit') text = (await import('../../analyze/check/format-junit.js')).formatJunit(results);
+      else if (format === 'github') text = (await import('../../analyze/check/format-github.js')).formatGithub(results);
+      else text = (await import('../../analyze/check/format-text.js')).formatText(results);
+      if (opts.output) writeFileAtomic(opts.output, text);
+      else if (text) {
+        try {
+          writeFileSync(1, text);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+        }
+      }
+      process.exitCode = exitCodeOf(results);
+    }));
+}
