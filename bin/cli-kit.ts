@@ -29,9 +29,9 @@ export function sizeArg(value: string): number {
   return Number(m[1]) * mult;
 }
 
-/** Colours: forced by --color/--no-color, else only when stdout is a terminal. */
+/** Colours: forced by --color/--no-color, else only when stdout is a terminal and NO_COLOR is not set. */
 export function useColor(flag: boolean | undefined): boolean {
-  return flag ?? Boolean(process.stdout.isTTY);
+  return flag ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
 }
 
 /** Prints one line for an error and exits: 2 for usage and input, the CliError's own status, 70 for bugs. */

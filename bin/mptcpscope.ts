@@ -10,6 +10,8 @@ program
   .version(VERSION, '--version', 'print the version')
   .option('--debug', 'show stack traces for errors')
   .showHelpAfterError('(run with --help for usage)')
+  // Usage errors as one `mptcpscope: ...` line, like every other error.
+  .configureOutput({ outputError: (str, write) => write(`mptcpscope: ${str.replace(/^error: /, '')}`) })
   .exitOverride();
 registerCommands(program);
 
