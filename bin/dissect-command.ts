@@ -9,6 +9,7 @@ import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
 import { mptcpFields, mptcpShort } from '../dissect/mptcp-text.js';
 import { linktypeName } from '../dissect/link.js';
 import type { CaptureRecord } from '../dissect/record.js';
+import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS } from '../analyze/engine.js';
 import { StdoutBatcher } from './output.js';
 import { warn } from './warn.js';
 
@@ -19,6 +20,8 @@ export interface DissectOptions {
   mptcp?: boolean;
   absolute?: boolean;
   color?: boolean;
+  /** Tag packets with their MPTCP session and subflow (runs the analysis engine alongside). */
+  sessions?: boolean;
 }
 
 /** Per-direction initial sequence numbers, so text lines show relative seq/ack as tshark does. */
@@ -54,18 +57,25 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
   let t0s = -1;
   let t0n = 0;
 
+  const engine = opts.sessions ? new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, historyBytes: 0 }) : null;
+
   const onRecord = (rec: CaptureRecord): boolean => {
     if (t0s < 0) { t0s = rec.tsSec; t0n = rec.tsNsec; }
     decodePacket(rec, p);
+    if (engine) engine.push(rec, p);
+    const tag = engine ? engine.lastTag : null;
     if (opts.mptcp) {
       if (!p.isTcp || mptcpOptionsOf(p).length === 0) return true;
     }
     if (opts.json) {
-      out.write(JSON.stringify(packetJson(rec, p)) + '\n');
+      const obj = packetJson(rec, p);
+      if (tag) { obj.session = tag.session; obj.subflow = tag.subflow; obj.dir = tag.dir; }
+      out.write(JSON.stringify(obj) + '\n');
     } else {
       const t = opts.absolute ? timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)
         : secondsBetween(t0s, t0n, rec.tsSec, rec.tsNsec).toFixed(6);
-      out.write(packetLine(rec, p, t, rel, c) + '\n');
+      const line = packetLine(rec, p, t, rel, c);
+      out.write((tag ? `${line}  ${c.magenta(`[s${tag.session}/sf${tag.subflow} ${tag.dir}]`)}` : line) + '\n');
       if (opts.verbose) out.write(packetTree(rec, p, c));
     }
     shown++;

@@ -25,6 +25,10 @@ export interface PacketJson {
   payload?: number;
   mptcp?: MptcpOption[];
   note?: string;
+  /** With `dissect --sessions`: the packet's MPTCP session, subflow and data-level direction. */
+  session?: number;
+  subflow?: number;
+  dir?: 'c2s' | 's2c';
 }
 
 /** Drops the internal `subtypeValue` from an option for output, keeping field order stable. */

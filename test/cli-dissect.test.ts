@@ -611,3 +611,28 @@ describe('dissect command line', () => {
     expect(forced.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toBe(verbose.stdout);
   });
 });
+
+describe('dissect --sessions', () => {
+  it('tags every packet of an MPTCP subflow with the session and subflow tshark gives it', async () => {
+    // tshark's mptcp.stream per frame (test/oracles/v1-two-subflows.tshark.tsv) is the expected session.
+    const [head, ...rows] = readFileSync('test/oracles/v1-two-subflows.tshark.tsv', 'utf8').trimEnd().split('\n');
+    const cols = head.split('\t');
+    const iStream = cols.indexOf('mptcp.stream');
+    const iTcp = cols.indexOf('tcp.stream');
+    const r = await runCli(['dissect', '--sessions', '--json', 'captures/v1-two-subflows.pcap']);
+    expect(r.code).toBe(0);
+    const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(objs).toHaveLength(rows.length);
+    const subflowOfTcpStream = new Map<string, number>();
+    objs.forEach((o, i) => {
+      const f = rows[i].split('\t');
+      expect(o.session, `frame ${o.n}`).toBe(Number(f[iStream]));
+      // One subflow id per TCP stream.
+      const seen = subflowOfTcpStream.get(f[iTcp]);
+      if (seen === undefined) subflowOfTcpStream.set(f[iTcp], o.subflow);
+      else expect(o.subflow).toBe(seen);
+      expect(['c2s', 's2c']).toContain(o.dir);
+    });
+    expect(new Set(subflowOfTcpStream.values())).toEqual(new Set([0, 1]));
+  });
+});
