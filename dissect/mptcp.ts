@@ -5,6 +5,9 @@
  */
 
 import { ipv4Text, ipv6Text } from './address.js';
+import { DSS_M, dssBaseLength, newDssFields, readDss } from './dss-fields.js';
+
+export { dssBaseLength };
 
 export type MptcpSubtypeName =
   | 'MP_CAPABLE' | 'MP_JOIN' | 'DSS' | 'ADD_ADDR' | 'REMOVE_ADDR' | 'MP_PRIO' | 'MP_FAIL'
@@ -144,45 +147,35 @@ function decodeMpJoin(buf: Buffer, off: number, len: number, o: MptcpOption): Mp
   }
 }
 
-const DSS_A = 0x01; // data ACK present
-const DSS_a = 0x02; // data ACK is 8 octets
-const DSS_M = 0x04; // mapping present
-const DSS_m = 0x08; // DSN is 8 octets
-const DSS_F = 0x10; // DATA_FIN
+const dssScratch = newDssFields();
 
-/** The DSS length without checksum implied by its flags (RFC 8684 §3.3). */
-export function dssBaseLength(flagsByte: number): number {
-  let n = 4;
-  if (flagsByte & DSS_A) n += flagsByte & DSS_a ? 8 : 4;
-  if (flagsByte & DSS_M) n += (flagsByte & DSS_m ? 8 : 4) + 4 + 2;
-  return n;
-}
-
-/** DSS, RFC 8684 §3.3: each width from its own flag; checksum present when the length has 2 more bytes. */
+/** DSS, RFC 8684 §3.3: read in place by readDss (each width from its own flag), then given text form. */
 function decodeDss(buf: Buffer, off: number, len: number, o: MptcpOption): MptcpOption {
   if (len < 4) return malformed(o, `DSS length ${len} is below 4`);
   const f = buf[off + 3];
   o.flags = flagLetters(f, 'FmMaA', 0x10);
-  const base = dssBaseLength(f);
-  const withChecksum = (f & DSS_M) !== 0 && len === base + 2;
-  if (len !== base && !withChecksum) {
+  const d = dssScratch;
+  if (!readDss(buf, off, len, d)) {
+    const base = dssBaseLength(f);
     return malformed(o, `DSS length ${len} does not match its flags (expected ${base}${f & DSS_M ? ` or ${base + 2}` : ''})`);
   }
-  let p = off + 4;
-  if (f & DSS_A) {
-    o.dataAck64 = (f & DSS_a) !== 0;
-    if (o.dataAck64) { o.dataAck = u64dec(buf, p); p += 8; } else { o.dataAck = String(buf.readUInt32BE(p)); p += 4; }
+  if (d.hasAck) {
+    o.dataAck64 = d.ack64;
+    o.dataAck = d.ack64 ? u64Text(d.ackHi, d.ackLo) : String(d.ackLo);
   }
-  if (f & DSS_M) {
-    o.dsn64 = (f & DSS_m) !== 0;
-    if (o.dsn64) { o.dsn = u64dec(buf, p); p += 8; } else { o.dsn = String(buf.readUInt32BE(p)); p += 4; }
-    o.subflowSeq = buf.readUInt32BE(p);
-    o.dataLevelLength = buf.readUInt16BE(p + 4);
-    p += 6;
-    if (withChecksum) o.checksum = hex(buf, p, 2);
+  if (d.hasMap) {
+    o.dsn64 = d.dsn64;
+    o.dsn = d.dsn64 ? u64Text(d.dsnHi, d.dsnLo) : String(d.dsnLo);
+    o.subflowSeq = d.ssn;
+    o.dataLevelLength = d.dataLevelLength;
+    if (d.checksum >= 0) o.checksum = d.checksum.toString(16).padStart(4, '0');
   }
-  o.dataFin = (f & DSS_F) !== 0;
+  o.dataFin = d.dataFin;
   return o;
+}
+
+function u64Text(hi: number, lo: number): string {
+  return hi === 0 ? String(lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
 /**
