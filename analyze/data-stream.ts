@@ -158,10 +158,11 @@ export class DataStream {
 
   private insertPending(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
     // Split [start, end) around the pieces already waiting; compare where they overlap.
+    const pending = this.pending;
     let cur = start;
     const pieces: Piece[] = [];
-    for (const q of this.pending) {
-      if (q.offset + q.length <= cur) continue;
+    for (let i = this.firstEndingAfter(start); i < pending.length; i++) {
+      const q = pending[i];
       if (q.offset >= end) break;
       if (q.offset > cur) pieces.push(this.makePiece(origin, bytes, captured, cur, q.offset, time, packet));
       const ovStart = Math.max(cur, q.offset);
@@ -180,13 +181,43 @@ export class DataStream {
       cur = ovEnd;
     }
     if (cur < end) pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
-    for (const piece of pieces) piece.newOnSubflow = newOnSubflow;
     for (const piece of pieces) {
-      let i = this.pending.length;
-      while (i > 0 && this.pending[i - 1].offset > piece.offset) i--;
-      this.pending.splice(i, 0, piece);
+      piece.newOnSubflow = newOnSubflow;
       this.pendingBytes += piece.length;
       if (piece.bytes) this.budget.used += piece.bytes.length;
+      const i = this.firstEndingAfter(piece.offset);
+      // Uncaptured ranges that touch an uncaptured neighbour are merged: headers-only captures then keep
+      // a handful of ranges per direction instead of one per segment.
+      const prev = i > 0 ? pending[i - 1] : null;
+      if (piece.bytes === null && prev && prev.bytes === null && prev.offset + prev.length === piece.offset) {
+        prev.length += piece.length;
+        this.mergeWithNext(i - 1);
+        continue;
+      }
+      pending.splice(i, 0, piece);
+      if (piece.bytes === null) this.mergeWithNext(i);
+    }
+  }
+
+  /** Index of the first waiting piece that ends after `offset` (pieces are sorted and disjoint). */
+  private firstEndingAfter(offset: number): number {
+    const pending = this.pending;
+    let lo = 0;
+    let hi = pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (pending[mid].offset + pending[mid].length <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private mergeWithNext(i: number): void {
+    const a = this.pending[i];
+    const b = this.pending[i + 1];
+    if (b && a.bytes === null && b.bytes === null && a.offset + a.length === b.offset) {
+      a.length += b.length;
+      this.pending.splice(i + 1, 1);
     }
   }
 

@@ -6,7 +6,6 @@ import { summarize, type CaptureResult, type RuleResult } from './evaluate.js';
 import { violationText } from './format-text.js';
 
 /** Characters XML 1.0 cannot carry at all (controls other than tab, newline, carriage return; lone surrogates). */
-// eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Escapes text for an XML attribute value or element content. */

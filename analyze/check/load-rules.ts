@@ -33,7 +33,7 @@ let validator: ValidateFunction | undefined;
 
 function validate(): ValidateFunction {
   if (!validator) {
-    const ajv = new Ajv2020({ allErrors: false, strict: true });
+    const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
     validator = ajv.compile(JSON.parse(readFileSync(rulesSchemaPath(), 'utf8')) as object);
   }
   return validator;
@@ -66,7 +66,7 @@ export function parseRulesText(text: string, name: string): unknown {
       throw new RulesError(`${name}: invalid JSON: ${(err as Error).message}`);
     }
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const problem = doc.errors[0];
   if (problem) {
     const pos = problem.linePos?.[0];

@@ -4,10 +4,12 @@ import { registerDissect } from './dissect.js';
 import { registerAnalyze } from './analyze.js';
 import { registerFollow } from './follow.js';
 import { registerCheck } from './check.js';
+import { registerReport } from './report.js';
 
 export function registerCommands(program: Command): void {
   registerDissect(program);
   registerAnalyze(program);
   registerFollow(program);
   registerCheck(program);
+  registerReport(program);
 }

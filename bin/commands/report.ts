@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
+import { CliError } from '../cli-error.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { warn } from '../warn.js';
+import { analyzeFile } from '../../analyze/analyze-file.js';
+import { buildReport } from '../../analyze/report.js';
+
+interface ReportOpts { html?: string; json?: string; maxPoints: number; maxBuffer: number }
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write a self-contained HTML report (summary, sessions, subflows, timeline, charts) and/or the JSON report')
+    .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
+    .option('--html <out>', 'write the HTML page to OUT (atomically)')
+    .option('--json <out>', 'write the JSON report (docs/analyze-json.md) to OUT (atomically)')
+    .option('--max-points <n>', 'data segments kept per subflow and direction, and drawn per chart', positiveInt, 2000)
+    .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
+    .action(action(async (file: string, opts: ReportOpts) => {
+      if (!opts.html && !opts.json) throw new CliError('give --html OUT.html and/or --json OUT.json');
+      if (opts.html && opts.html === opts.json) throw new CliError('--html and --json must name different files');
+      // The charting libraries are loaded only by this verb.
+      const html = opts.html ? await import('../../analyze/report-html/index.js') : undefined;
+      const collector = html ? new html.SeriesCollector(opts.maxPoints) : undefined;
+      const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
+      const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION });
+      if (opts.json) writeFileAtomic(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (html && collector && opts.html) writeFileAtomic(opts.html, await html.renderHtmlReport(report, collector.result(res.engine)));
+    }));
+}
