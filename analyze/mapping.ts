@@ -104,9 +104,9 @@ export class MappingTable {
       const o = list[i];
       if (o.ssn === m.ssn && o.offset === m.offset && o.length === m.length) return o;
     }
-    let i = list.length;
-    while (i > 0 && list[i - 1].ssn > m.ssn) i--;
-    list.splice(i, 0, m);
+    const i = this.floor(m.ssn) + 1;
+    if (i === list.length) list.push(m);
+    else list.splice(i, 0, m);
     return m;
   }
 
