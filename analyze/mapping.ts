@@ -100,13 +100,13 @@ export class MappingTable {
   /** Adds a mapping unless an identical one (a retransmitted DSS) is known; returns the stored mapping. */
   add(m: Mapping): Mapping {
     const list = this.list;
-    for (let i = list.length - 1; i >= 0 && i >= list.length - 8; i--) {
+    const at = this.floor(m.ssn);
+    for (let i = at; i >= 0 && list[i].ssn === m.ssn; i--) {
       const o = list[i];
-      if (o.ssn === m.ssn && o.offset === m.offset && o.length === m.length) return o;
+      if (o.offset === m.offset && o.length === m.length) return o;
     }
-    const i = this.floor(m.ssn) + 1;
-    if (i === list.length) list.push(m);
-    else list.splice(i, 0, m);
+    if (at + 1 === list.length) list.push(m);
+    else list.splice(at + 1, 0, m);
     return m;
   }
 

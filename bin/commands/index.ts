@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerDissect } from './dissect.js';
 import { registerAnalyze } from './analyze.js';
 import { registerFollow } from './follow.js';
+import { registerTui } from './tui.js';
 import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
 
@@ -10,6 +11,7 @@ export function registerCommands(program: Command): void {
   registerDissect(program);
   registerAnalyze(program);
   registerFollow(program);
+  registerTui(program);
   registerCheck(program);
   registerReport(program);
 }

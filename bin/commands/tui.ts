@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { action } from '../cli-kit.js';
+import { runTui } from '../../tui/run.js';
+
+export function registerTui(program: Command): void {
+  program
+    .command('tui')
+    .description('interactive terminal UI: sessions, packets, decoded MPTCP options, charts, findings, streams')
+    .argument('<file>', 'pcap or pcapng capture (gzip allowed)')
+    .addHelpText('after', '\nKeys: ? in the UI (docs/tui.md). Needs a terminal on stdin and stdout.')
+    .action(action(async (file: string) => {
+      const code = await runTui(file);
+      process.exit(code);
+    }));
+}

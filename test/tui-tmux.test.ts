@@ -1,0 +1,146 @@
+// `mptcpscope tui` in a real pseudo-terminal (tmux): the first screen, keys, help, charts, the filter, quitting
+// with q and Ctrl-C with the exit status and the terminal restored, 80x24 and resizing.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, runCli, BIN, ROOT, q } from './helpers/cli.js';
+import { Tmux, requireTmux } from './helpers/tmux.js';
+
+const CAP = 'captures/v1-two-subflows.pcap';
+
+interface Subflow { client: string; server: string }
+
+describe('tui in a pseudo-terminal (tmux)', () => {
+  let tmux: Tmux;
+  let dir: string;
+  let subflows: Subflow[];
+
+  // A missing tmux fails every test here with a clear message (a failure in beforeAll would show as skipped tests).
+  let missing: Error | null = null;
+  const needTmux = (): void => { if (missing) throw missing; };
+
+  beforeAll(async () => {
+    try { requireTmux(); } catch (err) { missing = err as Error; return; }
+    ensureBuilt();
+    tmux = new Tmux();
+    dir = mkdtempSync(join(tmpdir(), 'mptcpscope-tui-'));
+    const r = await runCli(['analyze', '--json', CAP]);
+    subflows = (JSON.parse(r.stdout) as { sessions: Array<{ subflows: Subflow[] }> }).sessions[0].subflows;
+    expect(subflows).toHaveLength(2);
+  });
+
+  afterAll(() => {
+    tmux?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Starts the TUI in a session; the shell records the terminal modes before and after and the exit status,
+   * then stays (sleeping) so the terminal state the TUI left can be inspected.
+   */
+  function startTui(name: string, cols: number, rows: number): { exitFile: string; before: string; after: string } {
+    const files = { exitFile: join(dir, `${name}.exit`), before: join(dir, `${name}.stty-before`), after: join(dir, `${name}.stty-after`) };
+    const cmd = `cd ${q(ROOT)} && stty -g > ${q(files.before)}; env -u NODE_OPTIONS -u FORCE_COLOR LANG=C.UTF-8 ${q(process.execPath)} ${q(BIN)} tui ${CAP}; `
+      + `st=$?; stty -g > ${q(files.after)}; echo EXIT=$st > ${q(files.exitFile)}; exec sleep 120`;
+    tmux.start(name, cols, rows, cmd);
+    return files;
+  }
+
+  async function waitForExit(name: string, exitFile: string): Promise<string> {
+    await tmux.waitFor(name, () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').includes('\n'), 'the exit status file');
+    return readFileSync(exitFile, 'utf8').trim();
+  }
+
+  function expectRestored(name: string, files: { before: string; after: string }): void {
+    // The shell saw the same terminal modes after the TUI as before it (raw mode and echo given back).
+    expect(readFileSync(files.after, 'utf8')).toBe(readFileSync(files.before, 'utf8'));
+    // Out of the alternate screen, cursor shown, keypad and mouse modes off.
+    expect(tmux.display(name, '#{alternate_on} #{cursor_flag} #{keypad_flag} #{keypad_cursor_flag} #{mouse_any_flag}')).toBe('0 1 0 0 0');
+    // What is left on the (normal) screen is not the UI.
+    expect(tmux.capture(name)).not.toContain('Sessions (');
+  }
+
+  it('120x40: shows the session and both subflows, navigates to a packet detail, help, charts, filter, quits with q', async () => {
+    needTmux();
+    const files = startTui('big', 120, 40);
+    const first = await tmux.waitFor('big', (s) => s.includes('Session 0') && subflows.every((sf) => s.includes(sf.client)) && s.includes('| read'), 'the first screen');
+    const lines = first.split('\n');
+    // The session and both subflows, each with its client and server endpoint and HMAC verdict.
+    expect(lines.some((l) => l.includes(`Session 0  MPTCP v1  ${subflows[0].client} → ${subflows[0].server}  2 subflows`))).toBe(true);
+    const sf0 = lines.find((l) => l.includes(`sf 0  ${subflows[0].client}`))!;
+    const sf1 = lines.find((l) => l.includes(`sf 1  ${subflows[1].client}`))!;
+    expect(sf0).toMatch(new RegExp(`→ ${subflows[0].server}  ids 0/0  backup no   hmac initial  FIN`));
+    expect(sf1).toMatch(new RegExp(`→ ${subflows[1].server}  ids 2/0  backup no   hmac valid    FIN`));
+    // The packets of the session, and the status bar.
+    expect(first).toContain('Packets: session 0 (460)');
+    expect(first).toMatch(/ +1 +0\.000000 +0 c2s \[S\] .*MP_CAPABLE v1/);
+    expect(lines[39]).toMatch(/^ v1-two-subflows\.pcap \| 460 pkts  1 sess  2 sf \| read \| \?:help/);
+    expect(tmux.display('big', '#{alternate_on}')).toBe('1');
+
+    // Tab to the packets, down to packet 4 (MP_CAPABLE with data), Enter: its detail.
+    tmux.send('big', 'Tab', 'j', 'j', 'j', 'Enter');
+    const detail = await tmux.waitFor('big', (s) => s.includes('Detail: packet #4'), 'the detail of packet 4');
+    for (const text of ['Frame 4: 1514 bytes on wire', 'Multipath TCP: MP_CAPABLE (subtype 0), length 22', 'senderKey: ', 'receiverKey: ', 'dataLevelLength: 1424', 'MPTCP session 0, subflow 0, c2s']) {
+      expect(detail).toContain(text);
+    }
+    // The detail follows the cursor: packet 5 is a DSS.
+    tmux.send('big', 'j');
+    const dss = await tmux.waitFor('big', (s) => s.includes('Detail: packet #5'), 'the detail of packet 5');
+    for (const text of ['Multipath TCP: DSS (subtype 2)', 'dataAck: ', 'dsn: ', 'subflowSeq: 1', 'dataLevelLength: 1424']) expect(dss).toContain(text);
+
+    // Help opens with ? and closes with q.
+    tmux.send('big', '?');
+    const help = await tmux.waitFor('big', (s) => s.includes('Help: keys'), 'the help');
+    expect(help).toContain('Tab / Shift-Tab');
+    expect(help).toContain('Ctrl-C              quit at once');
+    expect(help).not.toContain('Packets: session 0');
+    tmux.send('big', 'q');
+    await tmux.waitFor('big', (s) => !s.includes('Help: keys') && s.includes('Packets: session 0') && s.includes('Detail: packet #5'), 'the main view after help');
+
+    // Charts of the session, then back.
+    tmux.send('big', 'c');
+    const charts = await tmux.waitFor('big', (s) => s.includes('Throughput per subflow') && s.includes('Data-level bytes delivered'), 'the charts');
+    expect(charts).toContain('sf0');
+    expect(charts).toContain('sf1');
+    expect(charts).toContain('c2s');
+    tmux.send('big', 'q');
+    await tmux.waitFor('big', (s) => !s.includes('Throughput per subflow') && s.includes('Packets: session 0'), 'the main view after the charts');
+
+    // Filter the list to MP_JOIN, Enter on the first one: the join's fields.
+    tmux.send('big', '/');
+    await tmux.waitFor('big', (s) => s.split('\n')[39].startsWith('/_'), 'the filter prompt');
+    tmux.type('big', 'MP_JOIN');
+    tmux.send('big', 'Enter');
+    const filtered = await tmux.waitFor('big', (s) => s.includes('Packets: session 0 (3) filter: MP_JOIN'), 'the filtered list');
+    expect(filtered).toMatch(/ +12 +0\.\d{6} +1 c2s \[S\] .*MP_JOIN SYN id=2/);
+    tmux.send('big', 'g', 'Enter');
+    const join = await tmux.waitFor('big', (s) => s.includes('Detail: packet #12'), 'the detail of packet 12');
+    for (const text of ['Multipath TCP: MP_JOIN (subtype 1)', 'phase: SYN', 'receiverToken: ', 'senderNonce: ', 'MPTCP session 0, subflow 1, c2s']) expect(join).toContain(text);
+
+    // q first leaves the filtered view, then quits.
+    tmux.send('big', 'q');
+    await tmux.waitFor('big', (s) => s.includes('Packets: session 0 (460)'), 'the unfiltered list');
+    expect(existsSync(files.exitFile)).toBe(false);
+    tmux.send('big', 'q');
+    expect(await waitForExit('big', files.exitFile)).toBe('EXIT=0');
+    expectRestored('big', files);
+  });
+
+  it('80x24: fits, redraws on resize, and Ctrl-C quits at once with the terminal restored', async () => {
+    needTmux();
+    const files = startTui('small', 80, 24);
+    const first = await tmux.waitFor('small', (s) => s.includes('Session 0') && subflows.every((sf) => s.includes(sf.client)) && s.includes('| read'), 'the first screen at 80x24');
+    const lines = first.split('\n');
+    expect(lines.some((l) => l.includes(`sf 1  ${subflows[1].client} → ${subflows[1].server}  ids 2/0  backup no   hmac valid`))).toBe(true);
+    expect(first).toContain('Packets: session 0 (460)');
+    expect(lines[23]).toMatch(/^ v1-two-subflows\.pcap \| 460 pkts  1 sess  2 sf \| read \| \?:help/);
+    expect(lines[23].length).toBeLessThanOrEqual(80);
+    // A larger terminal is used at once: the status bar moves to the new last row.
+    tmux.resize('small', 100, 30);
+    await tmux.waitFor('small', (s) => /^ v1-two-subflows\.pcap .*\?:help/.test(s.split('\n')[29] ?? ''), 'the redraw at 100x30');
+    tmux.send('small', 'C-c');
+    expect(await waitForExit('small', files.exitFile)).toBe('EXIT=130');
+    expectRestored('small', files);
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * `mptcpscope tui FILE`: checks everything that can fail before the screen is taken over (the file opens and
+ * is a capture, stdout and stdin are terminals), then runs the UI on a file source.
+ */
+import { readCapture } from '../dissect/capture-reader.js';
+import { CliError } from '../bin/cli-error.js';
+import { FileSource, type CaptureSource } from './source.js';
+import { TuiModel } from './model.js';
+
+/** Throws a CaptureInputError / CliError (one line, exit 2) when FILE cannot be shown. */
+export async function checkTuiInput(file: string, out: { isTTY?: boolean } = process.stdout, inp: { isTTY?: boolean } = process.stdin): Promise<void> {
+  if (file === '-') throw new CliError('tui reads a capture file, not stdin (the keyboard is its input)');
+  // Opening the file and reading its header (up to the first record) proves it is a readable capture.
+  await readCapture(file, () => false);
+  if (!out.isTTY) throw new CliError('tui needs a terminal: standard output is not a terminal');
+  if (!inp.isTTY) throw new CliError('tui needs a terminal: standard input is not a terminal');
+}
+
+/**
+ * Runs the UI on any source until the user quits; resolves with the exit status (0 for q, 130 for Ctrl-C,
+ * 128 + n for a signal) once the terminal has been restored. The model may be passed in to be used afterwards.
+ */
+export async function runTuiOn(source: CaptureSource, model: TuiModel = new TuiModel(source.label)): Promise<number> {
+  const { TuiApp } = await import('./app.js');
+  return new Promise<number>((resolve) => {
+    const installed: Array<[string, (...args: unknown[]) => void]> = [];
+    const on = (event: string, fn: (...args: unknown[]) => void): void => { process.on(event, fn); installed.push([event, fn]); };
+    const done = (code: number): void => {
+      for (const [event, fn] of installed) process.removeListener(event, fn);
+      resolve(code);
+    };
+    const app = new TuiApp(model, source, done);
+    // Whatever goes wrong, the terminal is given back first, then one line is printed.
+    const fatal = (err: unknown): void => {
+      app.destroy();
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`mptcpscope: internal error: ${msg}${process.argv.includes('--debug') && err instanceof Error ? `\n${err.stack}` : ''}\n`);
+      process.exit(70);
+    };
+    on('uncaughtException', fatal);
+    on('unhandledRejection', fatal);
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131]] as const) on(sig, () => app.quit(code));
+    app.start();
+  });
+}
+
+export async function runTui(file: string): Promise<number> {
+  await checkTuiInput(file);
+  return runTuiOn(new FileSource(file));
+}
