@@ -51,16 +51,19 @@ export class DataStream {
   private hash: Hash | null = createHash('sha256');
   private readonly pending: Piece[] = [];
   private pendingBytes = 0;
-  private readonly history: Buffer;
+  /** Ring of recently delivered bytes, grown on demand up to `historyBytes` (idle sessions cost nothing). */
+  private history: Buffer = Buffer.alloc(0);
+  private digestHex: string | undefined;
+  /** Offsets below this were not remembered (a gap came after them): never compare against them. */
+  private historyValidFrom = 0;
   sink: StreamSink | null = null;
 
   constructor(
     private readonly maxBuffer: number,
-    historyBytes: number,
+    private readonly historyBytes: number,
     /** Shared by all streams of an engine: out-of-order bytes held in all. */
     private readonly budget: { used: number; limit: number } = { used: 0, limit: Infinity },
   ) {
-    this.history = Buffer.alloc(historyBytes);
   }
 
   get buffered(): number {
@@ -119,9 +122,11 @@ export class DataStream {
     this.missing += length;
     this.missingReasons.add(reason);
     this.next += length;
+    this.historyValidFrom = this.next;
   }
 
   private remember(offset: number, chunk: Buffer): void {
+    if (this.history.length < this.historyBytes && this.history.length < this.next + chunk.length) this.growHistory(offset + chunk.length);
     const h = this.history;
     const size = h.length;
     if (size === 0) return;
@@ -134,11 +139,23 @@ export class DataStream {
     if (first < src.length) src.copy(h, 0, first);
   }
 
+  /** Grows the ring (powers of two up to historyBytes), keeping the bytes it holds at their positions. */
+  private growHistory(needed: number): void {
+    let size = Math.max(4096, this.history.length);
+    while (size < needed && size < this.historyBytes) size *= 2;
+    size = Math.min(size, this.historyBytes);
+    if (size <= this.history.length) return;
+    const grown = Buffer.alloc(size);
+    // Until the ring first wraps, offset o sits at index o: a plain copy keeps every position valid.
+    this.history.copy(grown, 0, 0, Math.min(this.history.length, this.next));
+    this.history = grown;
+  }
+
   /** Compares a duplicate range [start, end) (piece origin `origin`) with the bytes delivered before. */
   private compareWithHistory(start: number, bytes: Buffer | null, origin: number, end: number, packet: number): void {
-    if (!bytes) return;
     const size = this.history.length;
-    const lo = Math.max(start, this.next - size, 0);
+    if (!bytes || size === 0) return;
+    const lo = Math.max(start, this.next - size, this.historyValidFrom);
     const hi = Math.min(end, origin + bytes.length);
     let differing = 0;
     let firstDiff = -1;
@@ -276,7 +293,8 @@ export class DataStream {
 
   /** sha256 of the delivered bytes, when every byte was delivered (no gap). */
   digest(): string | undefined {
-    return this.hash ? this.hash.digest('hex') : undefined;
+    if (this.digestHex === undefined && this.hash) this.digestHex = this.hash.digest('hex');
+    return this.digestHex;
   }
 
   get complete(): boolean {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeStdout } from './output.js';
 import { analyzeFile } from '../analyze/analyze-file.js';
 import { buildReport } from '../analyze/report.js';
 import { formatSummary } from '../analyze/summary-text.js';
@@ -22,5 +22,5 @@ export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<vo
   const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
   const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color);
   if (opts.output) writeFileAtomic(opts.output, text);
-  else writeFileSync(1, text);
+  else writeStdout(text);
 }

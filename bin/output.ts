@@ -46,3 +46,10 @@ export function writeFailureText(err: NodeJS.ErrnoException): string {
     default: return (err.message || String(err.code)).split('\n')[0];
   }
 }
+
+/** Writes a whole text to stdout with the same error handling as StdoutBatcher (EPIPE: quiet exit 0). */
+export function writeStdout(text: string): void {
+  const out = new StdoutBatcher(Infinity);
+  out.write(text);
+  out.flush();
+}
