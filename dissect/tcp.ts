@@ -11,12 +11,21 @@ export function decodeTcp(buf: Buffer, off: number, segmentLength: number, p: De
   const hl = (buf[off + 12] >> 4) * 4;
   p.flags = buf[off + 13] | ((buf[off + 12] & 1) << 8);
   p.win = buf.readUInt16BE(off + 14);
-  if (hl < 20) { p.note = `TCP data offset ${hl} is below 20`; p.tcpHeaderLength = 20; p.isTcp = true; return true; }
+  if (hl < 20) {
+    p.note = `TCP data offset ${hl} is below 20`;
+    p.tcpHeaderLength = 20;
+    p.isTcp = true;
+    p.payloadLength = 0;
+    p.payloadOffset = off + 20;
+    p.payloadCaptured = 0;
+    return true;
+  }
   p.tcpHeaderLength = hl;
   p.isTcp = true;
   p.payloadLength = segmentLength > hl ? segmentLength - hl : 0;
-  p.payloadOffset = off + hl;
-  const captured = buf.length - p.payloadOffset;
+  // A header cut by the snaplen leaves no payload in the captured bytes: the offset stops at their end.
+  p.payloadOffset = off + hl < buf.length ? off + hl : buf.length;
+  const captured = buf.length - (off + hl);
   p.payloadCaptured = captured <= 0 ? 0 : captured < p.payloadLength ? captured : p.payloadLength;
   return true;
 }
