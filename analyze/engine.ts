@@ -11,6 +11,7 @@ import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { decodeMptcpOption, type MptcpOption } from '../dissect/mptcp.js';
 import { TCPOPT_MPTCP, TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
 import { newDssFields, readDss, type DssFields } from '../dissect/dss-fields.js';
+import { be32 } from '../dissect/bytes.js';
 import { offsetBetween, addOffset, u64Decimal, u64FromBigInt } from './u64.js';
 import { Conn, Session } from './model.js';
 import type { DataStream } from './data-stream.js';
@@ -174,8 +175,8 @@ export class AnalysisEngine {
       const len = off + 1 < capEnd ? buf[off + 1] : 0;
       if (len < 2 || off + len > end || off + len > capEnd) { this.slowOptions(p); return; }
       if (kind === TCPOPT_TIMESTAMP && len === 10) {
-        this.tsval = buf.readUInt32BE(off + 2);
-        this.tsecr = buf.readUInt32BE(off + 6);
+        this.tsval = be32(buf, off + 2);
+        this.tsecr = be32(buf, off + 6);
       } else if (kind === TCPOPT_MPTCP) {
         this.mptcpCount++;
         if (len >= 4 && buf[off + 2] >> 4 === 2 && !this.hasDss && readDss(buf, off, len, this.dss)) this.hasDss = true;
@@ -611,20 +612,22 @@ export class AnalysisEngine {
     held.length = 0;
   }
 
+  /**
+   * RTT from TCP timestamps, sampled as the kernel does: one TSval per direction is outstanding at a time;
+   * the first ACK echoing it from the other side gives a sample.
+   */
   private trackTimestamps(conn: Conn, p: DecodedPacket, d: number, time: number): void {
-    const tsval = this.tsval;
-    const tsecr = this.tsecr;
     const mine = conn.dirs[d];
-    if (p.payloadLength > 0 && !mine.tsSent.has(tsval)) {
-      if (mine.tsSent.size > 4096) mine.tsSent.clear();
-      mine.tsSent.set(tsval, time);
+    if (p.payloadLength > 0 && mine.tsPending < 0) {
+      mine.tsPending = this.tsval;
+      mine.tsPendingTime = time;
     }
     const other = conn.dirs[1 - d];
-    if (other.tsSent.size === 0 || !(p.flags & TCP_ACK)) return;
-    const sent = other.tsSent.get(tsecr);
-    if (sent !== undefined) {
-      other.tsSent.delete(tsecr);
-      const rtt = (time - sent) * 1000;
+    if (other.tsPending < 0 || !(p.flags & TCP_ACK)) return;
+    // TSecr at or after the outstanding TSval (modulo 2^32) echoes it.
+    if (((this.tsecr - other.tsPending) | 0) >= 0) {
+      const rtt = (time - other.tsPendingTime) * 1000;
+      other.tsPending = -1;
       conn.tsRttSamples++;
       conn.tsRttSum += rtt;
       if (rtt < conn.tsRttMin) conn.tsRttMin = rtt;

@@ -21,8 +21,9 @@ export class ConnDirection {
   addressId: number | null = null;
   backup = false;
   hmac?: string;
-  /** Timestamp option bookkeeping for RTT: TSval -> time first sent. */
-  readonly tsSent = new Map<number, number>();
+  /** Timestamp RTT sampling: the outstanding TSval sent in this direction (-1: none) and when. */
+  tsPending = -1;
+  tsPendingTime = 0;
 }
 
 export type ConnKind = 'plain' | 'initial' | 'join' | 'unmatched';

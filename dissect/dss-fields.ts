@@ -3,6 +3,7 @@
  * reads every data packet's DSS this way, without objects, strings or BigInt. 64-bit values are kept as
  * two 32-bit halves.
  */
+import { be16, be32 } from './bytes.js';
 
 export const DSS_A = 0x01; // data ACK present
 export const DSS_a = 0x02; // data ACK is 8 octets
@@ -58,18 +59,18 @@ export function readDss(buf: Buffer, off: number, len: number, out: DssFields): 
   let p = off + 4;
   if (out.hasAck) {
     out.ack64 = (f & DSS_a) !== 0;
-    if (out.ack64) { out.ackHi = buf.readUInt32BE(p); out.ackLo = buf.readUInt32BE(p + 4); p += 8; }
-    else { out.ackHi = 0; out.ackLo = buf.readUInt32BE(p); p += 4; }
+    if (out.ack64) { out.ackHi = be32(buf, p); out.ackLo = be32(buf, p + 4); p += 8; }
+    else { out.ackHi = 0; out.ackLo = be32(buf, p); p += 4; }
   }
   out.checksum = -1;
   if (hasMap) {
     out.dsn64 = (f & DSS_m) !== 0;
-    if (out.dsn64) { out.dsnHi = buf.readUInt32BE(p); out.dsnLo = buf.readUInt32BE(p + 4); p += 8; }
-    else { out.dsnHi = 0; out.dsnLo = buf.readUInt32BE(p); p += 4; }
-    out.ssn = buf.readUInt32BE(p);
-    out.dataLevelLength = buf.readUInt16BE(p + 4);
+    if (out.dsn64) { out.dsnHi = be32(buf, p); out.dsnLo = be32(buf, p + 4); p += 8; }
+    else { out.dsnHi = 0; out.dsnLo = be32(buf, p); p += 4; }
+    out.ssn = be32(buf, p);
+    out.dataLevelLength = be16(buf, p + 4);
     p += 6;
-    if (withChecksum) out.checksum = buf.readUInt16BE(p);
+    if (withChecksum) out.checksum = be16(buf, p);
   }
   return true;
 }

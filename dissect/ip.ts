@@ -1,4 +1,5 @@
 import type { DecodedPacket } from './packet.js';
+import { be16 } from './bytes.js';
 
 /** IPv4 header at `off`: fills addresses, protocol, payload length; returns the transport offset or -1. */
 export function decodeIpv4(buf: Buffer, off: number, p: DecodedPacket): number {
@@ -6,8 +7,8 @@ export function decodeIpv4(buf: Buffer, off: number, p: DecodedPacket): number {
   const ihl = (buf[off] & 0x0f) * 4;
   if (ihl < 20) { p.note = `IPv4 header length ${ihl} is below 20`; return -1; }
   if (off + ihl > buf.length) { p.note = 'IPv4 options truncated'; return -1; }
-  const totalLength = buf.readUInt16BE(off + 2);
-  const fragField = buf.readUInt16BE(off + 6);
+  const totalLength = be16(buf, off + 2);
+  const fragField = be16(buf, off + 6);
   p.ipVersion = 4;
   p.protocol = buf[off + 9];
   p.srcOffset = off + 12;
@@ -31,7 +32,7 @@ export function decodeIpv6(buf: Buffer, off: number, p: DecodedPacket): number {
   p.ipVersion = 6;
   p.srcOffset = off + 8;
   p.dstOffset = off + 24;
-  let remaining = buf.readUInt16BE(off + 4);
+  let remaining = be16(buf, off + 4);
   let next = buf[off + 6];
   let cur = off + 40;
   for (;;) {
@@ -44,7 +45,7 @@ export function decodeIpv6(buf: Buffer, off: number, p: DecodedPacket): number {
       remaining -= extLen;
     } else if (next === IPV6_FRAGMENT) {
       if (cur + 8 > buf.length) { p.note = 'IPv6 fragment header truncated'; p.protocol = next; return -1; }
-      const fragOffset = buf.readUInt16BE(cur + 2) >> 3;
+      const fragOffset = be16(buf, cur + 2) >> 3;
       next = buf[cur];
       cur += 8;
       remaining -= 8;

@@ -1,16 +1,17 @@
 import type { DecodedPacket } from './packet.js';
+import { be16, be32 } from './bytes.js';
 
 /** TCP header at `off`; `segmentLength` is the IP payload length on the wire. Returns false if not decodable. */
 export function decodeTcp(buf: Buffer, off: number, segmentLength: number, p: DecodedPacket): boolean {
   if (off + 20 > buf.length) { p.note = 'TCP header truncated'; return false; }
   p.tcpOffset = off;
-  p.sport = buf.readUInt16BE(off);
-  p.dport = buf.readUInt16BE(off + 2);
-  p.seq = buf.readUInt32BE(off + 4);
-  p.ack = buf.readUInt32BE(off + 8);
+  p.sport = be16(buf, off);
+  p.dport = be16(buf, off + 2);
+  p.seq = be32(buf, off + 4);
+  p.ack = be32(buf, off + 8);
   const hl = (buf[off + 12] >> 4) * 4;
   p.flags = buf[off + 13] | ((buf[off + 12] & 1) << 8);
-  p.win = buf.readUInt16BE(off + 14);
+  p.win = be16(buf, off + 14);
   if (hl < 20) {
     p.note = `TCP data offset ${hl} is below 20`;
     p.tcpHeaderLength = 20;
