@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacket } from '../dissect/decode.js';
 import { newDecodedPacket, tcpFlagsText, type DecodedPacket } from '../dissect/packet.js';
-import { packetJson } from '../dissect/packet-json.js';
+import { packetJsonLine } from '../dissect/packet-json.js';
 import { endpointText, ipText } from '../dissect/address.js';
 import { secondsBetween, timestampText } from '../dissect/timestamp.js';
 import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
@@ -68,9 +68,7 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
       if (!p.isTcp || mptcpOptionsOf(p).length === 0) return true;
     }
     if (opts.json) {
-      const obj = packetJson(rec, p);
-      if (tag) { obj.session = tag.session; obj.subflow = tag.subflow; obj.dir = tag.dir; }
-      out.write(JSON.stringify(obj) + '\n');
+      out.write(packetJsonLine(rec, p, tag) + '\n');
     } else {
       const t = opts.absolute ? timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)
         : secondsBetween(t0s, t0n, rec.tsSec, rec.tsNsec).toFixed(6);

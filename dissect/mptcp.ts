@@ -6,6 +6,7 @@
 
 import { ipv4Text, ipv6Text } from './address.js';
 import { DSS_M, dssBaseLength, newDssFields, readDss } from './dss-fields.js';
+import { u64ToDecimal } from './u64-text.js';
 
 export { dssBaseLength };
 
@@ -79,7 +80,7 @@ function hex(buf: Buffer, off: number, len: number): string {
 }
 
 function u64dec(buf: Buffer, off: number): string {
-  return buf.readBigUInt64BE(off).toString();
+  return u64ToDecimal(buf.readUInt32BE(off), buf.readUInt32BE(off + 4));
 }
 
 function flagLetters(byte: number, letters: string, firstBit: number): string {
@@ -175,7 +176,7 @@ function decodeDss(buf: Buffer, off: number, len: number, o: MptcpOption): Mptcp
 }
 
 function u64Text(hi: number, lo: number): string {
-  return hi === 0 ? String(lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  return u64ToDecimal(hi, lo);
 }
 
 /**

@@ -63,9 +63,14 @@ const FLAG_LETTERS: Array<[number, string]> = [
   [TCP_ECE, 'E'], [TCP_CWR, 'C'], [TCP_NS, 'N'],
 ];
 
-/** TCP flags as letters in the order F S R P A U E C N, e.g. "SA" for SYN+ACK. */
-export function tcpFlagsText(flags: number): string {
+/** TCP flags as letters in the order F S R P A U E C N, e.g. "SA" for SYN+ACK (precomputed for all 512 values). */
+const FLAG_TEXT: string[] = [];
+for (let v = 0; v < 512; v++) {
   let s = '';
-  for (const [bit, letter] of FLAG_LETTERS) if (flags & bit) s += letter;
-  return s;
+  for (const [bit, letter] of FLAG_LETTERS) if (v & bit) s += letter;
+  FLAG_TEXT.push(s);
+}
+
+export function tcpFlagsText(flags: number): string {
+  return FLAG_TEXT[flags & 0x1ff];
 }
