@@ -260,7 +260,7 @@ export class DataStream {
       }
       if (qEnd <= this.next) continue;
       this.reorderedSegments++;
-      this.delays.add(time - q.arrival);
+      this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
       this.deliverPiece(q.offset, q.bytes, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
     }
   }

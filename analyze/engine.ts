@@ -74,8 +74,11 @@ export class AnalysisEngine {
   packets = 0;
   tcpPackets = 0;
   mptcpPackets = 0;
+  /** Time of the first packet (event times are relative to it), and the earliest and latest times seen. */
   firstTime = -1;
   lastTime = 0;
+  minTime = Infinity;
+  maxTime = -Infinity;
   readonly linktypes = new Set<number>();
   connectionsDropped = 0;
   /** TCP connections seen in all, and plain (never MPTCP) ones already closed and forgotten. */
@@ -106,6 +109,9 @@ export class AnalysisEngine {
     this.lastTag = null;
     if (this.firstTime < 0) this.firstTime = time;
     this.lastTime = time;
+    // Timestamps can go backwards (clock steps, merged or damaged files): spans use min and max.
+    if (time < this.minTime) this.minTime = time;
+    if (time > this.maxTime) this.maxTime = time;
     this.linktypes.add(rec.linktype);
     if (!p.isTcp) return;
     this.tcpPackets++;
@@ -119,7 +125,8 @@ export class AnalysisEngine {
     conn.packets++;
     conn.bytes += p.payloadLength;
     conn.lastPacket = rec.n;
-    conn.end = time;
+    if (time > conn.end) conn.end = time;
+    if (time < conn.start) conn.start = time;
     const dir = conn.dirs[d];
     dir.packets++;
     dir.payloadBytes += p.payloadLength;
@@ -131,7 +138,8 @@ export class AnalysisEngine {
     const s = conn.session;
     if (s) {
       s.packets++;
-      s.end = time;
+      if (time > s.end) s.end = time;
+      if (time < s.start) s.start = time;
       const tag = this.tag;
       tag.session = s.id;
       tag.subflow = conn.subflowId;
@@ -387,7 +395,7 @@ export class AnalysisEngine {
         if (conn.kind === 'initial' && o.senderKey && o.receiverKey) {
           if (!conn.handshakeAcked) {
             conn.handshakeAcked = true;
-            if (conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
+            if (conn.synTime && time >= conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
           }
           this.learnKey(s, sdir, o.senderKey, n);
           this.learnKey(s, sdir === 0 ? 1 : 0, o.receiverKey, n);
@@ -403,7 +411,7 @@ export class AnalysisEngine {
           conn.dirs[d].hmac = o.senderHmac;
           if (!conn.handshakeAcked) {
             conn.handshakeAcked = true;
-            if (conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
+            if (conn.synTime && time >= conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
           }
           this.verifyJoin(conn);
           if (conn.hmacAck === 'invalid') this.finding(s, 'error', 'HMAC_INVALID', `MP_JOIN third-ACK HMAC of subflow ${conn.subflowId} does not match the keys and nonces`, n, conn.subflowId);
@@ -628,6 +636,7 @@ export class AnalysisEngine {
     if (((this.tsecr - other.tsPending) | 0) >= 0) {
       const rtt = (time - other.tsPendingTime) * 1000;
       other.tsPending = -1;
+      if (rtt < 0) return;
       conn.tsRttSamples++;
       conn.tsRttSum += rtt;
       if (rtt < conn.tsRttMin) conn.tsRttMin = rtt;

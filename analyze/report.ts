@@ -117,7 +117,8 @@ function unmatchedReport(c: Conn): UnmatchedReport {
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
   let plain = engine.plainClosed;
   for (const c of engine.conns.values()) if (c.kind === 'plain') plain++;
-  const start = engine.firstTime < 0 ? 0 : engine.firstTime;
+  const start = engine.packets === 0 ? 0 : engine.minTime;
+  const end = engine.packets === 0 ? 0 : engine.maxTime;
   return {
     tool: { name: 'mptcpscope', version: info.version },
     capture: {
@@ -127,8 +128,8 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       tcpPackets: engine.tcpPackets,
       mptcpPackets: engine.mptcpPackets,
       start,
-      end: engine.lastTime,
-      duration: round3(engine.lastTime - start),
+      end,
+      duration: round3(end - start),
       linktypes: [...engine.linktypes].sort((a, b) => a - b),
       truncated: info.truncated,
       tcpConnections: engine.connectionsSeen,
