@@ -14,8 +14,12 @@ export interface StreamSink {
 
 interface Piece {
   offset: number;
-  /** Captured bytes (owned copy), or null when the bytes exist on the wire but were not captured. */
+  /** Captured bytes (owned copy), or null when they were not captured or not kept (see `content`). */
   bytes: Buffer | null;
+  /** How many of the piece's bytes were captured (with `bytes` null: captured, but not kept). */
+  content: number;
+  /** Arrival times of the segments merged into this piece, when more than one (each is a reordering sample). */
+  arrivals?: number[];
   length: number;
   arrival: number;
   packet: number;
@@ -208,6 +212,8 @@ export class DataStream {
       const prev = i > 0 ? pending[i - 1] : null;
       if (piece.bytes === null && prev && prev.bytes === null && prev.offset + prev.length === piece.offset) {
         prev.length += piece.length;
+        prev.content += piece.content;
+        mergeArrivals(prev, piece);
         this.mergeWithNext(i - 1);
         continue;
       }
@@ -234,14 +240,20 @@ export class DataStream {
     const b = this.pending[i + 1];
     if (b && a.bytes === null && b.bytes === null && a.offset + a.length === b.offset) {
       a.length += b.length;
+      a.content += b.content;
+      mergeArrivals(a, b);
       this.pending.splice(i + 1, 1);
     }
   }
 
   private makePiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number): Piece {
     const capEnd = Math.min(end, origin + captured);
-    const copy = bytes && capEnd > start ? Buffer.from(bytes.subarray(start - origin, capEnd - origin)) : null;
-    return { offset: start, bytes: copy, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
+    const content = capEnd > start ? capEnd - start : 0;
+    // A partly captured piece of a stream that is already incomplete and not being followed is only counted:
+    // its bytes could never reach a hash or a reader, and keeping them would cost a copy per segment.
+    const keep = bytes !== null && content > 0 && (content === end - start || this.hash !== null || this.sink !== null);
+    const copy = keep ? Buffer.from(bytes!.subarray(start - origin, capEnd - origin)) : null;
+    return { offset: start, bytes: copy, content, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
   }
 
   /** Delivers waiting pieces that have become contiguous. */
@@ -259,10 +271,27 @@ export class DataStream {
         if (q.newOnSubflow) this.reinjectedBytes += dupEnd - q.offset;
       }
       if (qEnd <= this.next) continue;
-      this.reorderedSegments++;
-      this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
-      this.deliverPiece(q.offset, q.bytes, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
+      if (q.arrivals) {
+        this.reorderedSegments += q.arrivals.length;
+        for (const a of q.arrivals) this.delays.add(time > a ? time - a : 0);
+      } else {
+        this.reorderedSegments++;
+        this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
+      }
+      if (q.bytes || q.content === 0) this.deliverPiece(q.offset, q.bytes, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
+      else this.countPiece(q, qEnd);
     }
+  }
+
+  /** Delivers a piece whose captured bytes were counted but not kept: its content is counted, the rest is a gap. */
+  private countPiece(q: Piece, qEnd: number): void {
+    const part = qEnd - this.next;
+    const content = part === q.length ? q.content : Math.round((q.content * part) / q.length);
+    this.hash = null;
+    this.delivered += content;
+    this.next += content;
+    this.historyValidFrom = this.next;
+    if (part > content) this.gap(part - content, q.reason);
   }
 
   /** Gives up on the hole before the first waiting piece (it never arrived, or memory ran out). */
@@ -300,4 +329,11 @@ export class DataStream {
   get complete(): boolean {
     return this.hash !== null;
   }
+}
+
+function mergeArrivals(into: Piece, from: Piece): void {
+  if (!into.arrivals) into.arrivals = [into.arrival];
+  if (from.arrivals) for (const a of from.arrivals) into.arrivals.push(a);
+  else into.arrivals.push(from.arrival);
+  if (from.arrival < into.arrival) into.arrival = from.arrival;
 }

@@ -137,11 +137,15 @@ export class MappingTable {
     return i < this.list.length ? this.list[i].ssn : Infinity;
   }
 
-  /** Drops finished mappings far below `seq` to bound memory. */
+  private pruneAt = 512;
+
+  /** Drops finished mappings far below `seq` to bound memory; runs in batches as the table doubles. */
   prune(seq: number, keepBelow: number): void {
-    if (this.list.length < 256) return;
+    if (this.list.length < this.pruneAt) return;
     let n = 0;
     while (n < this.list.length - 64 && this.list[n].ssn + this.list[n].length < seq - keepBelow && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
     if (n > 0) this.list.splice(0, n);
+    this.pruneAt = Math.max(512, this.list.length * 2);
   }
+
 }
