@@ -535,6 +535,7 @@ export class AnalysisEngine {
       return;
     }
     const ssn = widen32(ssnRaw, dir.highestEnd);
+    if (dir.mappings.findSame(ssn, offset, payload) !== null) return; // the same DSS again on a later segment
     const m: Mapping = { ssn, length: payload, offset, packet: n, checksum: null, verdict: 'pending' };
     if (csum >= 0 && payload !== Infinity) {
       const base = this.baseOf(s, sdir, null) ?? [0, 0];

@@ -96,18 +96,30 @@ export interface Mapping {
 /** The mappings of one subflow direction, ordered by `ssn`. */
 export class MappingTable {
   readonly list: Mapping[] = [];
+  /** The mapping last returned by covering(): consecutive segments usually share it. */
+  private lastHit: Mapping | null = null;
 
   /** Adds a mapping unless an identical one (a retransmitted DSS) is known; returns the stored mapping. */
   add(m: Mapping): Mapping {
     const list = this.list;
     const at = this.floor(m.ssn);
-    for (let i = at; i >= 0 && list[i].ssn === m.ssn; i--) {
-      const o = list[i];
-      if (o.offset === m.offset && o.length === m.length) return o;
-    }
+    const same = this.findSame(m.ssn, m.offset, m.length, at);
+    if (same) return same;
     if (at + 1 === list.length) list.push(m);
     else list.splice(at + 1, 0, m);
+    this.lastHit = null;
     return m;
+  }
+
+  /** A stored mapping identical to (ssn, offset, length): DSS options repeat on every segment of a mapping. */
+  findSame(ssn: number, offset: number, length: number, at = this.floor(ssn)): Mapping | null {
+    const last = this.lastHit;
+    if (last !== null && last.ssn === ssn && last.offset === offset && last.length === length) return last;
+    for (let i = at; i >= 0 && this.list[i].ssn === ssn; i--) {
+      const o = this.list[i];
+      if (o.offset === offset && o.length === length) return o;
+    }
+    return null;
   }
 
   /** Index of the last mapping with ssn <= seq, or -1. */
@@ -124,9 +136,13 @@ export class MappingTable {
 
   /** The mapping covering relative sequence `seq`, or null. Later mappings win over earlier ones. */
   covering(seq: number): Mapping | null {
-    for (let i = this.floor(seq); i >= 0 && i >= this.list.length - 64 - 1; i--) {
+    const last = this.lastHit;
+    if (last !== null && seq >= last.ssn && seq < last.ssn + last.length) return last;
+    const f = this.floor(seq);
+    // Mappings rarely overlap: look back a bounded number of entries for one that still covers `seq`.
+    for (let i = f; i >= 0 && i >= f - 64; i--) {
       const m = this.list[i];
-      if (seq >= m.ssn && seq < m.ssn + m.length) return m;
+      if (seq >= m.ssn && seq < m.ssn + m.length) { this.lastHit = m; return m; }
     }
     return null;
   }
@@ -144,7 +160,7 @@ export class MappingTable {
     if (this.list.length < this.pruneAt) return;
     let n = 0;
     while (n < this.list.length - 64 && this.list[n].ssn + this.list[n].length < seq - keepBelow && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
-    if (n > 0) this.list.splice(0, n);
+    if (n > 0) { this.list.splice(0, n); this.lastHit = null; }
     this.pruneAt = Math.max(512, this.list.length * 2);
   }
 
