@@ -60,6 +60,7 @@ export class DataStream {
   private digestHex: string | undefined;
   /** Offsets below this were not remembered (a gap came after them): never compare against them. */
   private historyValidFrom = 0;
+  private historyReleased = false;
   sink: StreamSink | null = null;
 
   constructor(
@@ -130,6 +131,7 @@ export class DataStream {
   }
 
   private remember(offset: number, chunk: Buffer): void {
+    if (this.historyReleased) return;
     if (this.history.length < this.historyBytes && this.history.length < this.next + chunk.length) this.growHistory(offset + chunk.length);
     const h = this.history;
     const size = h.length;
@@ -141,6 +143,12 @@ export class DataStream {
     const first = Math.min(src.length, size - pos);
     src.copy(h, pos, 0, first);
     if (first < src.length) src.copy(h, 0, first);
+  }
+
+  /** Frees the ring of recent bytes (the session ended); later copies are no longer compared. */
+  releaseHistory(): void {
+    this.history = Buffer.alloc(0);
+    this.historyReleased = true;
   }
 
   /** Grows the ring (powers of two up to historyBytes), keeping the bytes it holds at their positions. */

@@ -60,6 +60,9 @@ export interface PacketTag {
 }
 
 const MAX_FINDING_PACKETS = 50;
+/** Mappings kept below the highest acknowledged subflow sequence, and below the highest sent one without ACKs. */
+const MAPPING_KEEP_BELOW_ACK = 4 << 20;
+const MAPPING_KEEP_UNACKED = 64 << 20;
 
 export class AnalysisEngine {
   readonly sessions: Session[] = [];
@@ -133,6 +136,14 @@ export class AnalysisEngine {
     if (this.hasDss) conn.subtypes.add('DSS');
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (this.tsval >= 0 && conn.session) this.trackTimestamps(conn, p, d, time);
+    if (p.flags & TCP_ACK && conn.session) {
+      // The ACK covers the other direction's bytes: mappings below it will not be needed again.
+      const other = conn.dirs[d ^ 1];
+      if (other.isn >= 0) {
+        const acked = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
+        if (acked > other.ackedEnd && acked <= other.highestEnd + 1) other.ackedEnd = acked;
+      }
+    }
 
     if (p.flags & TCP_SYN) this.onSyn(conn, p, opts, d, rec.n, time);
     const s = conn.session;
@@ -155,6 +166,7 @@ export class AnalysisEngine {
       if (conn.dirs[0].finSeen && conn.dirs[1].finSeen && conn.closed === 'open') conn.closed = 'FIN';
     }
     if (conn.kind === 'plain' && (conn.closed !== 'open' || p.flags & TCP_RST)) this.forgetPlain(conn);
+    else if (s && conn.closed !== 'open' && !s.released && s.subflows.every((c) => c.closed !== 'open')) this.releaseSession(s);
     if (p.flags & TCP_RST) {
       if (conn.closed === 'open' || conn.closed === 'FIN') conn.closed = conn.closed === 'FIN' ? 'FIN' : 'RST';
       if (s && conn.closed === 'RST') this.event(s, { n: rec.n, time: this.rel(time), type: 'RST', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
@@ -203,6 +215,16 @@ export class AnalysisEngine {
       if (o.subtype === 'DSS' && !o.malformed && !o.truncated && !this.hasDss) { dssFromOption(o, this.dss); this.hasDss = true; }
       else this.others.push(o);
     }
+  }
+
+  /**
+   * Every subflow of the session is closed: drop what only served to compare later copies (the recent-bytes
+   * rings), so a capture of many sessions keeps memory for the open ones only.
+   */
+  private releaseSession(s: Session): void {
+    s.released = true;
+    s.streams[0].releaseHistory();
+    s.streams[1].releaseHistory();
   }
 
   /** A closed connection that never offered MPTCP: count it and drop its state. */
@@ -535,6 +557,11 @@ export class AnalysisEngine {
       return;
     }
     const ssn = widen32(ssnRaw, dir.highestEnd);
+    if (csum < 0 && dir.mappings.absorb(ssn, offset, payload)) {
+      if (payload !== Infinity && offset + payload > s.streams[sdir].highest) s.streams[sdir].highest = offset + payload;
+      if (payload !== Infinity && offset + payload > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + payload;
+      return;
+    }
     if (dir.mappings.findSame(ssn, offset, payload) !== null) return; // the same DSS again on a later segment
     const m: Mapping = { ssn, length: payload, offset, packet: n, checksum: null, verdict: 'pending' };
     if (csum >= 0 && payload !== Infinity) {
@@ -546,7 +573,8 @@ export class AnalysisEngine {
     const mapped = payload === Infinity ? 0 : payload;
     if (stored === m && offset + mapped > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + mapped;
     if (offset + mapped > s.streams[sdir].highest) s.streams[sdir].highest = offset + mapped;
-    dir.mappings.prune(dir.highestEnd, 1 << 24);
+    // Keep mappings for what the peer has not acknowledged (retransmissions), with a margin.
+    dir.mappings.prune(dir.ackedEnd > 0 ? dir.ackedEnd - MAPPING_KEEP_BELOW_ACK : dir.highestEnd - MAPPING_KEEP_UNACKED);
   }
 
   private onPayload(conn: Conn, p: DecodedPacket, d: number, n: number, time: number): void {

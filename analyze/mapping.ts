@@ -111,6 +111,22 @@ export class MappingTable {
     return m;
   }
 
+  /**
+   * Takes a mapping without checksum that adds nothing new: one already covering the same range with the same
+   * data-level offset (a DSS repeated on a later segment), or one that continues the last mapping exactly (the
+   * kernel maps each segment separately), which is extended instead of stored. Returns false otherwise.
+   */
+  absorb(ssn: number, offset: number, length: number): boolean {
+    const m = this.covering(ssn);
+    if (m !== null && m.checksum === null && m.offset - m.ssn === offset - ssn && ssn + length <= m.ssn + m.length) return true;
+    const last = this.list.length > 0 ? this.list[this.list.length - 1] : null;
+    if (last !== null && last.checksum === null && last.length !== Infinity && length !== Infinity && last.ssn + last.length === ssn && last.offset + last.length === offset) {
+      last.length += length;
+      return true;
+    }
+    return false;
+  }
+
   /** A stored mapping identical to (ssn, offset, length): DSS options repeat on every segment of a mapping. */
   findSame(ssn: number, offset: number, length: number, at = this.floor(ssn)): Mapping | null {
     const last = this.lastHit;
@@ -153,15 +169,15 @@ export class MappingTable {
     return i < this.list.length ? this.list[i].ssn : Infinity;
   }
 
-  private pruneAt = 512;
+  private pruneAt = 64;
 
-  /** Drops finished mappings far below `seq` to bound memory; runs in batches as the table doubles. */
-  prune(seq: number, keepBelow: number): void {
+  /** Drops finished mappings that end before `below` to bound memory; runs in batches as the table doubles. */
+  prune(below: number): void {
     if (this.list.length < this.pruneAt) return;
     let n = 0;
-    while (n < this.list.length - 64 && this.list[n].ssn + this.list[n].length < seq - keepBelow && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
+    while (n < this.list.length - 1 && this.list[n].ssn + this.list[n].length < below && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
     if (n > 0) { this.list.splice(0, n); this.lastHit = null; }
-    this.pruneAt = Math.max(512, this.list.length * 2);
+    this.pruneAt = Math.max(64, this.list.length * 2);
   }
 
 }

@@ -9,6 +9,8 @@ export class ConnDirection {
   isn = -1;
   /** Highest relative sequence end seen (first payload byte is 1). */
   highestEnd = 1;
+  /** Highest relative sequence the peer acknowledged (0: none seen). */
+  ackedEnd = 0;
   packets = 0;
   payloadBytes = 0;
   dataBytes = 0;
@@ -91,6 +93,8 @@ export class Session {
   readonly subflows: Conn[] = [];
   readonly events: SessionEvent[] = [];
   eventsDropped = 0;
+  /** All subflows closed and per-session buffers released. */
+  released = false;
   readonly findings: Finding[] = [];
   /** Data-level streams, [c2s, s2c]. */
   readonly streams: [DataStream, DataStream];
