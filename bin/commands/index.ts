@@ -6,6 +6,7 @@ import { registerFollow } from './follow.js';
 import { registerTui } from './tui.js';
 import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
+import { registerLive } from './live.js';
 
 export function registerCommands(program: Command): void {
   registerDissect(program);
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerTui(program);
   registerCheck(program);
   registerReport(program);
+  registerLive(program);
 }
