@@ -5,8 +5,9 @@ import { newDecodedPacket, tcpFlagsText, type DecodedPacket } from '../dissect/p
 import { packetJsonLine } from '../dissect/packet-json.js';
 import { endpointText, ipText } from '../dissect/address.js';
 import { secondsBetween, timestampText } from '../dissect/timestamp.js';
-import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
-import { mptcpFields, mptcpShort } from '../dissect/mptcp-text.js';
+import { mptcpOptionsOf } from '../dissect/tcp-options.js';
+import { layerTreeLines } from '../dissect/packet-tree.js';
+import { mptcpShort } from '../dissect/mptcp-text.js';
 import { linktypeName } from '../dissect/link.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS } from '../analyze/engine.js';
@@ -106,29 +107,10 @@ function packetLine(rec: CaptureRecord, p: DecodedPacket, t: string, rel: Relati
 }
 
 function packetTree(rec: CaptureRecord, p: DecodedPacket, c: Colors): string {
-  const lines: string[] = [];
-  lines.push(`  Frame ${rec.n}: ${rec.len} bytes on wire, ${rec.caplen} captured, interface ${rec.iface}, ${linktypeName(rec.linktype)} (${rec.linktype}), time ${timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)}`);
-  if (p.ipVersion) {
-    lines.push(`  IPv${p.ipVersion}: ${ipText(p.ipVersion, p.data, p.srcOffset)} → ${ipText(p.ipVersion, p.data, p.dstOffset)}, protocol ${p.protocol}, payload ${p.ipPayloadLength}${p.fragment ? ', fragment' : ''}`);
+  const lines = [`  Frame ${rec.n}: ${rec.len} bytes on wire, ${rec.caplen} captured, interface ${rec.iface}, ${linktypeName(rec.linktype)} (${rec.linktype}), time ${timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)}`];
+  for (const l of layerTreeLines(p, p.payloadCaptured)) {
+    const text = l.style === 'error' ? c.red(l.text) : l.style === 'warning' ? c.yellow(l.text) : l.style === 'mptcp' ? c.bold(l.text) : l.text;
+    lines.push(`${'  '.repeat(l.depth + 1)}${text}`);
   }
-  if (p.isTcp) {
-    lines.push(`  TCP: ${p.sport} → ${p.dport}, seq ${p.seq}, ack ${p.ack}, flags [${tcpFlagsText(p.flags)}], window ${p.win}, header ${p.tcpHeaderLength}, payload ${p.payloadLength} (${p.payloadCaptured} captured)`);
-    for (const opt of tcpOptionsOf(p)) {
-      if (opt.mptcp) {
-        const o = opt.mptcp;
-        const state = o.malformed ? c.red(` [malformed: ${o.malformed}]`) : o.truncated ? c.yellow(' [cut by snaplen]') : '';
-        lines.push(`    Multipath TCP: ${c.bold(o.subtype)} (subtype ${o.subtypeValue}), length ${o.length}${state}`);
-        for (const [k, v] of mptcpFields(o)) if (k !== 'malformed' && k !== 'truncated') lines.push(`      ${k}: ${v}`);
-      } else {
-        let detail = '';
-        if (opt.mss !== undefined) detail = ` ${opt.mss}`;
-        else if (opt.wscale !== undefined) detail = ` ${opt.wscale}`;
-        else if (opt.tsval !== undefined) detail = ` val ${opt.tsval} ecr ${opt.tsecr}`;
-        else if (opt.sack) detail = ' ' + opt.sack.map(([l, r]) => `${l}-${r}`).join(' ');
-        if (opt.problem) detail += ` [${opt.problem}]`;
-        lines.push(`    ${opt.name} (kind ${opt.kind}, length ${opt.length})${detail}`);
-      }
-    }
-  } else if (p.note) lines.push(`  ${p.note}`);
   return lines.join('\n') + '\n';
 }

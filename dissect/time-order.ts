@@ -6,11 +6,7 @@
  * packet numbers stay those of the file.
  */
 import type { CaptureRecord } from './record.js';
-
-interface Held {
-  t: number;
-  rec: CaptureRecord;
-}
+import { RecordHeap, type HeldRecord } from './record-heap.js';
 
 export interface TimeOrderOptions {
   /** How far back in time a record may arrive, in seconds. */
@@ -22,7 +18,7 @@ export interface TimeOrderOptions {
 export const DEFAULT_TIME_ORDER: TimeOrderOptions = { windowSeconds: 2, maxBytes: 64 * 1024 * 1024 };
 
 export class TimeOrderer {
-  private readonly heap: Held[] = [];
+  private readonly heap = new RecordHeap<HeldRecord>();
   private heldBytes = 0;
   private newest = -Infinity;
   /** Records that arrived later than the window allowed (emitted out of order). */
@@ -35,54 +31,22 @@ export class TimeOrderer {
   push(rec: CaptureRecord): void {
     const t = rec.tsSec + rec.tsNsec / 1e9;
     const copy: CaptureRecord = { ...rec, data: Buffer.from(rec.data) };
-    this.insert({ t, rec: copy });
+    this.heap.push({ t, rec: copy });
     this.heldBytes += copy.data.length;
     if (t > this.newest) this.newest = t;
-    while (this.heap.length > 0 && (this.heap[0].t < this.newest - this.opts.windowSeconds || this.heldBytes > this.opts.maxBytes)) this.pop();
+    while (this.heap.size > 0 && (this.heap.peek()!.t < this.newest - this.opts.windowSeconds || this.heldBytes > this.opts.maxBytes)) this.pop();
   }
 
   /** Releases everything still held. */
   flush(): void {
-    while (this.heap.length > 0) this.pop();
+    while (this.heap.size > 0) this.pop();
   }
 
   private pop(): void {
-    const top = this.heap[0];
-    const last = this.heap.pop()!;
-    if (this.heap.length > 0) { this.heap[0] = last; this.down(0); }
+    const top = this.heap.pop();
     this.heldBytes -= top.rec.data.length;
     if (top.t < this.lastEmitted) this.late++;
     else this.lastEmitted = top.t;
     this.emit(top.rec);
-  }
-
-  private less(a: Held, b: Held): boolean {
-    return a.t < b.t || (a.t === b.t && a.rec.n < b.rec.n);
-  }
-
-  private insert(h: Held): void {
-    const heap = this.heap;
-    heap.push(h);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    const heap = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && this.less(heap[l], heap[m])) m = l;
-      if (r < heap.length && this.less(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
   }
 }

@@ -9,13 +9,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { CaptureRecord } from '../dissect/record.js';
+import { RecordHeap, type HeldRecord } from '../dissect/record-heap.js';
 
-interface Held {
-  /** Packet timestamp, seconds. */
-  t: number;
+interface Held extends HeldRecord {
   /** When it was pushed (performance.now(), ms): bounds the hold if the wall clock jumps. */
   arrival: number;
-  rec: CaptureRecord;
 }
 
 /** Longest a record is held, whatever the timestamps say (ms of monotonic time). */
@@ -24,7 +22,7 @@ const MAX_HOLD_MS = 1000;
 const timeOf = (r: CaptureRecord): number => r.tsSec + r.tsNsec / 1e9;
 
 export class LiveReorder {
-  private readonly heap: Held[] = [];
+  private readonly heap = new RecordHeap<Held>();
   private lastReleased = -Infinity;
   private heldBytes = 0;
   /** Records released out of time order because they arrived after the window. */
@@ -38,7 +36,7 @@ export class LiveReorder {
   constructor(private readonly emit: (rec: CaptureRecord) => void, readonly windowSeconds = 0.1, private readonly maxBytes = 64 * 1024 * 1024) {}
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Takes a record that the caller no longer touches (its data must be an owned copy). */
@@ -49,9 +47,9 @@ export class LiveReorder {
       this.emit(rec);
       return;
     }
-    this.insert({ t, arrival: performance.now(), rec });
+    this.heap.push({ t, arrival: performance.now(), rec });
     this.heldBytes += rec.data.length;
-    while (this.heldBytes > this.maxBytes && this.heap.length > 0) this.pop();
+    while (this.heldBytes > this.maxBytes && this.heap.size > 0) this.pop();
   }
 
   /**
@@ -61,54 +59,18 @@ export class LiveReorder {
   release(nowSeconds: number): void {
     const cutoff = nowSeconds - this.windowSeconds;
     const stale = performance.now() - MAX_HOLD_MS;
-    while (this.heap.length > 0 && (this.heap[0].t <= cutoff || this.heap[0].arrival <= stale)) this.pop();
+    for (let top = this.heap.peek(); top && (top.t <= cutoff || top.arrival <= stale); top = this.heap.peek()) this.pop();
   }
 
   /** Releases everything. */
   flush(): void {
-    while (this.heap.length > 0) this.pop();
+    while (this.heap.size > 0) this.pop();
   }
 
   private pop(): void {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      this.down(0);
-    }
+    const top = this.heap.pop();
     this.heldBytes -= top.rec.data.length;
     if (top.t > this.lastReleased) this.lastReleased = top.t;
     this.emit(top.rec);
-  }
-
-  private static less(a: Held, b: Held): boolean {
-    return a.t < b.t || (a.t === b.t && a.rec.n < b.rec.n);
-  }
-
-  private insert(h: Held): void {
-    const heap = this.heap;
-    heap.push(h);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!LiveReorder.less(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    const heap = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && LiveReorder.less(heap[l], heap[m])) m = l;
-      if (r < heap.length && LiveReorder.less(heap[r], heap[m])) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
-      i = m;
-    }
   }
 }

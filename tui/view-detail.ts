@@ -4,20 +4,13 @@
  */
 import { decodePacket } from '../dissect/decode.js';
 import { linktypeName } from '../dissect/link.js';
-import { newDecodedPacket, tcpFlagsText } from '../dissect/packet.js';
-import { ipText } from '../dissect/address.js';
+import { newDecodedPacket } from '../dissect/packet.js';
 import { timestampText } from '../dissect/timestamp.js';
-import { tcpOptionsOf } from '../dissect/tcp-options.js';
-import { mptcpFields } from '../dissect/mptcp-text.js';
+import { layerTreeLines, type TreeLine } from '../dissect/packet-tree.js';
 import { DIR_NONE } from './packet-index.js';
 import type { TuiModel } from './model.js';
 
-export interface DetailLine {
-  text: string;
-  /** Tree depth (0 = a layer). */
-  depth: number;
-  style?: 'layer' | 'mptcp' | 'error' | 'warning' | 'note';
-}
+export type DetailLine = TreeLine;
 
 const scratch = newDecodedPacket();
 
@@ -39,30 +32,9 @@ export function detailLines(model: TuiModel, i: number): DetailLine[] {
   } else if (p.isTcp) {
     add(1, 'not part of an MPTCP session', 'note');
   }
-  if (p.ipVersion) {
-    add(0, `IPv${p.ipVersion}: ${ipText(p.ipVersion, p.data, p.srcOffset)} → ${ipText(p.ipVersion, p.data, p.dstOffset)}, protocol ${p.protocol}, payload ${p.ipPayloadLength}${p.fragment ? ', fragment' : ''}`, 'layer');
-  }
-  if (p.isTcp) {
-    // Only the headers are kept: the payload bytes captured are known from the record's caplen.
-    const captured = Math.max(0, Math.min(p.payloadLength, rec.caplen - (p.tcpOffset + p.tcpHeaderLength)));
-    add(0, `TCP: ${p.sport} → ${p.dport}, seq ${p.seq}, ack ${p.ack}, flags [${tcpFlagsText(p.flags)}], window ${p.win}, header ${p.tcpHeaderLength}, payload ${p.payloadLength} (${captured} captured)`, 'layer');
-    for (const opt of tcpOptionsOf(p)) {
-      if (opt.mptcp) {
-        const o = opt.mptcp;
-        const state = o.malformed ? ` [malformed: ${o.malformed}]` : o.truncated ? ' [cut by snaplen]' : '';
-        add(1, `Multipath TCP: ${o.subtype} (subtype ${o.subtypeValue}), length ${o.length}${state}`, o.malformed ? 'error' : o.truncated ? 'warning' : 'mptcp');
-        for (const [k, v] of mptcpFields(o)) if (k !== 'malformed' && k !== 'truncated') add(2, `${k}: ${v}`);
-      } else {
-        let detail = '';
-        if (opt.mss !== undefined) detail = ` ${opt.mss}`;
-        else if (opt.wscale !== undefined) detail = ` ${opt.wscale}`;
-        else if (opt.tsval !== undefined) detail = ` val ${opt.tsval} ecr ${opt.tsecr}`;
-        else if (opt.sack) detail = ' ' + opt.sack.map(([l, r]) => `${l}-${r}`).join(' ');
-        if (opt.problem) detail += ` [${opt.problem}]`;
-        add(1, `${opt.name} (kind ${opt.kind}, length ${opt.length})${detail}`, opt.problem ? 'warning' : undefined);
-      }
-    }
-  } else if (p.note) add(0, p.note, 'note');
+  // Only the headers are kept: the payload bytes captured are known from the record's caplen.
+  const captured = p.isTcp ? Math.max(0, Math.min(p.payloadLength, rec.caplen - (p.tcpOffset + p.tcpHeaderLength))) : 0;
+  out.push(...layerTreeLines(p, captured));
   return out;
 }
 
