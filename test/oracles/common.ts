@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MptcpOption } from '../../dissect/mptcp.js';
+import type { PacketJson } from '../../dissect/packet-json.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const ORACLES = join(ROOT, 'test', 'oracles');
@@ -15,60 +17,9 @@ export const CLI = process.env.MPTCPSCOPE_CLI ?? join(ROOT, 'dist', 'bin', 'mptc
 /** Where the public captures live until they are copied into captures/public/. */
 export const SHARED_PUBLIC = process.env.SHARED_PUBLIC ?? '/work/shared/captures-public';
 
-/** One MPTCP option as printed by `dissect --json` (docs: NDJSON contract). */
-export interface JsonOption {
-  subtype: string;
-  length: number;
-  malformed?: string;
-  truncated?: boolean;
-  version?: number;
-  flags?: string;
-  senderKey?: string;
-  receiverKey?: string;
-  dataLevelLength?: number;
-  checksum?: string;
-  phase?: 'SYN' | 'SYN/ACK' | 'ACK';
-  backup?: boolean;
-  addressId?: number;
-  receiverToken?: string;
-  senderNonce?: string;
-  senderHmac?: string;
-  dataAck?: string;
-  dataAck64?: boolean;
-  dsn?: string;
-  dsn64?: boolean;
-  subflowSeq?: number;
-  dataFin?: boolean;
-  echo?: boolean;
-  ipVersion?: number;
-  address?: string;
-  port?: number;
-  hmac?: string;
-  addressIds?: number[];
-  reason?: number;
-  reasonName?: string;
-  raw?: string;
-}
-
-export interface JsonPacket {
-  n: number;
-  ts: string;
-  iface: number;
-  linktype: number;
-  caplen: number;
-  len: number;
-  src?: string;
-  dst?: string;
-  sport?: number;
-  dport?: number;
-  seq?: number;
-  ack?: number;
-  flags?: string;
-  win?: number;
-  payload?: number;
-  mptcp?: JsonOption[];
-  note?: string;
-}
+/** One MPTCP option and one packet as printed by `dissect --json` (the types only; values come from the CLI). */
+export type JsonOption = Omit<MptcpOption, 'subtypeValue'>;
+export type JsonPacket = Omit<PacketJson, 'mptcp'> & { mptcp?: JsonOption[] };
 
 export interface Capture {
   /** Oracle name: path under captures/ without extension, public/<project>/<file> for public captures. */
