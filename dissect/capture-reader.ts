@@ -749,6 +749,15 @@ async function runFile(fh: FileHandle, name: string, parser: Parser, onProgress?
   return parser.summary();
 }
 
+/** The next chunk of a stream; read errors become one-line input errors. */
+async function nextChunk(it: AsyncIterator<unknown>, name: string): Promise<IteratorResult<unknown>> {
+  try {
+    return await it.next();
+  } catch (e) {
+    throw readError(name, e);
+  }
+}
+
 async function runStream(stream: NodeJS.ReadableStream, name: string, parser: Parser): Promise<ReadSummary> {
   const it = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   const prefix: Buffer[] = [];
@@ -757,12 +766,7 @@ async function runStream(stream: NodeJS.ReadableStream, name: string, parser: Pa
   let handedOff = false;
   try {
     while (plen < 2) {
-      let r: IteratorResult<unknown>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        throw readError(name, e);
-      }
+      const r = await nextChunk(it, name);
       if (r.done) {
         done = true;
         break;
@@ -781,12 +785,7 @@ async function runStream(stream: NodeJS.ReadableStream, name: string, parser: Pa
       if (!parser.feed(b)) return parser.summary();
     }
     while (!done) {
-      let r: IteratorResult<unknown>;
-      try {
-        r = await it.next();
-      } catch (e) {
-        throw readError(name, e);
-      }
+      const r = await nextChunk(it, name);
       if (r.done) {
         done = true;
         break;
