@@ -60,6 +60,8 @@ export interface PacketTag {
 }
 
 const MAX_FINDING_PACKETS = 50;
+/** Slots of the connection cache (a power of two). */
+const CONN_CACHE_SIZE = 64;
 /** Mappings kept below the highest acknowledged subflow sequence, and below the highest sent one without ACKs. */
 const MAPPING_KEEP_BELOW_ACK = 4 << 20;
 const MAPPING_KEEP_UNACKED = 64 << 20;
@@ -101,6 +103,7 @@ export class AnalysisEngine {
   private tsval = -1;
   private tsecr = -1;
   private readonly u64Scratch: [number, number] = [0, 0];
+  private readonly connCache: Array<Conn | undefined> = new Array(CONN_CACHE_SIZE).fill(undefined);
 
   constructor(readonly opts: EngineOptions = DEFAULT_ENGINE_OPTIONS, private readonly listener: EngineListener = {}) {
     this.budget.limit = opts.maxTotalBuffer;
@@ -231,6 +234,7 @@ export class AnalysisEngine {
   private forgetPlain(conn: Conn): void {
     if (this.conns.get(conn.key) !== conn) return;
     this.conns.delete(conn.key);
+    conn.forgotten = true;
     this.plainClosed++;
   }
 
@@ -244,12 +248,39 @@ export class AnalysisEngine {
 
   /** Connection key: both endpoints as raw bytes, lower endpoint first, so both directions share it. */
   private connFor(p: DecodedPacket, hasMptcp: boolean, n: number, time: number): Conn | null {
+    // IPv4 packets other than SYNs first try a small cache keyed by the 4-tuple as numbers: no key string.
+    const v4 = p.ipVersion === 4;
+    const slot = (p.sport ^ p.dport) & (CONN_CACHE_SIZE - 1);
+    let src = 0;
+    let dst = 0;
+    if (v4) {
+      src = be32(p.data, p.srcOffset);
+      dst = be32(p.data, p.dstOffset);
+      if (!(p.flags & TCP_SYN)) {
+        const c = this.connCache[slot];
+        if (c !== undefined && !c.forgotten && c.v4Ports === (p.sport ^ p.dport) &&
+          ((c.v4A === src && c.v4B === dst && c.v4PortA === p.sport) || (c.v4A === dst && c.v4B === src && c.v4PortA === p.dport))) return c;
+      }
+    }
+    const conn = this.lookupConn(p, hasMptcp, n, time);
+    if (conn && v4) {
+      conn.v4A = src;
+      conn.v4B = dst;
+      conn.v4PortA = p.sport;
+      conn.v4Ports = p.sport ^ p.dport;
+      this.connCache[slot] = conn;
+    }
+    return conn;
+  }
+
+  private lookupConn(p: DecodedPacket, hasMptcp: boolean, n: number, time: number): Conn | null {
     const alen = p.ipVersion === 6 ? 16 : 4;
     const key = connKey(p);
     let conn = this.conns.get(key);
     // A new SYN on a finished connection with the same 4-tuple starts a new connection.
     if (conn && p.flags & TCP_SYN && !(p.flags & TCP_ACK) && conn.synSeen && conn.dirs[0].isn !== p.seq && conn.closed !== 'open') {
       this.conns.delete(key);
+      conn.forgotten = true;
       conn = undefined;
     }
     if (conn) return conn;
@@ -293,6 +324,7 @@ export class AnalysisEngine {
     // Past the limit: count it and forget it, so a flood of unknown joins keeps memory bounded.
     this.unmatchedDropped++;
     this.conns.delete(conn.key);
+    conn.forgotten = true;
     if (this.unmatchedDropped === 1) {
       this.finding(null, 'warning', 'UNMATCHED_LIMIT', `more than ${this.opts.maxUnmatched} unmatched subflows: the rest are counted, not listed (--max-unmatched)`, conn.firstPacket);
     }

@@ -117,14 +117,13 @@ export class MappingTable {
    * kernel maps each segment separately), which is extended instead of stored. Returns false otherwise.
    */
   absorb(ssn: number, offset: number, length: number): boolean {
-    const m = this.covering(ssn);
-    if (m !== null && m.checksum === null && m.offset - m.ssn === offset - ssn && ssn + length <= m.ssn + m.length) return true;
     const last = this.list.length > 0 ? this.list[this.list.length - 1] : null;
     if (last !== null && last.checksum === null && last.length !== Infinity && length !== Infinity && last.ssn + last.length === ssn && last.offset + last.length === offset) {
       last.length += length;
       return true;
     }
-    return false;
+    const m = this.covering(ssn);
+    return m !== null && m.checksum === null && m.offset - m.ssn === offset - ssn && ssn + length <= m.ssn + m.length;
   }
 
   /** A stored mapping identical to (ssn, offset, length): DSS options repeat on every segment of a mapping. */
@@ -155,8 +154,8 @@ export class MappingTable {
     const last = this.lastHit;
     if (last !== null && seq >= last.ssn && seq < last.ssn + last.length) return last;
     const f = this.floor(seq);
-    // Mappings rarely overlap: look back a bounded number of entries for one that still covers `seq`.
-    for (let i = f; i >= 0 && i >= f - 64; i--) {
+    // Mappings of one subflow rarely overlap in sequence space: look back a few entries at most.
+    for (let i = f; i >= 0 && i >= f - 4; i--) {
       const m = this.list[i];
       if (seq >= m.ssn && seq < m.ssn + m.length) { this.lastHit = m; return m; }
     }

@@ -58,6 +58,13 @@ export class Conn {
   resetReason?: string;
   joinToken?: string;
   unmatchedReason?: string;
+  /** Removed from the connection table (closed plain connection, or past a limit). */
+  forgotten = false;
+  /** IPv4 4-tuple as numbers for the engine's connection cache: one endpoint (A) as seen first, and B. */
+  v4A = 0;
+  v4B = 0;
+  v4PortA = -1;
+  v4Ports = -1;
   hmacSynAck: HmacVerdict = 'unverifiable';
   hmacAck: HmacVerdict = 'unverifiable';
   readonly subtypes = new Set<string>();

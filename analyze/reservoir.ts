@@ -1,6 +1,8 @@
 /** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
 export class Reservoir {
   private readonly samples: number[] = [];
+  /** Sorted copy of the samples, made on the first percentile after a change. */
+  private sorted: number[] | null = null;
   private seen = 0;
   private state = 0x9e3779b9;
   max = 0;
@@ -9,6 +11,7 @@ export class Reservoir {
 
   add(v: number): void {
     this.seen++;
+    this.sorted = null;
     if (v > this.max) this.max = v;
     if (this.samples.length < this.capacity) { this.samples.push(v); return; }
     // xorshift32: deterministic so reports are reproducible.
@@ -23,7 +26,8 @@ export class Reservoir {
 
   percentile(p: number): number {
     if (this.samples.length === 0) return 0;
-    const sorted = [...this.samples].sort((a, b) => a - b);
+    if (this.sorted === null) this.sorted = [...this.samples].sort((a, b) => a - b);
+    const sorted = this.sorted;
     const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
     return sorted[idx];
   }
