@@ -20,6 +20,8 @@ interface Piece {
   content: number;
   /** Arrival times of the segments merged into this piece, when more than one (each is a reordering sample). */
   arrivals?: number[];
+  /** Backing store with room to append the next contiguous segment (`bytes` is its used part). */
+  store?: Buffer;
   length: number;
   arrival: number;
   packet: number;
@@ -209,7 +211,16 @@ export class DataStream {
       }
       cur = ovEnd;
     }
-    if (cur < end) pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
+    if (cur < end) {
+      // The common case: a whole captured segment that continues a whole captured waiting piece. Append it.
+      const at = this.firstEndingAfter(cur);
+      const prev = at > 0 ? pending[at - 1] : null;
+      if (bytes !== null && origin + captured >= end && prev !== null && prev.bytes !== null &&
+        prev.content === prev.length && prev.offset + prev.length === cur && (at === pending.length || pending[at].offset >= end)) {
+        this.appendTo(prev, bytes.subarray(cur - origin, end - origin), time);
+        if (newOnSubflow) prev.newOnSubflow = true;
+      } else pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
+    }
     for (const piece of pieces) {
       piece.newOnSubflow = newOnSubflow;
       this.pendingBytes += piece.length;
@@ -228,6 +239,27 @@ export class DataStream {
       pending.splice(i, 0, piece);
       if (piece.bytes === null) this.mergeWithNext(i);
     }
+  }
+
+  /** Appends captured bytes to a waiting piece that they continue, growing its store geometrically. */
+  private appendTo(prev: Piece, src: Buffer, time: number): void {
+    const used = prev.length;
+    const need = used + src.length;
+    let store = prev.store ?? prev.bytes!;
+    if (store.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(store.length * 2, 4 << 20), 16 << 10));
+      prev.bytes!.copy(grown, 0, 0, used);
+      store = grown;
+    }
+    src.copy(store, used);
+    prev.store = store;
+    prev.bytes = store.subarray(0, need);
+    prev.length = need;
+    prev.content = need;
+    this.pendingBytes += src.length;
+    this.budget.used += src.length;
+    if (!prev.arrivals) prev.arrivals = [prev.arrival];
+    prev.arrivals.push(time);
   }
 
   /** Index of the first waiting piece that ends after `offset` (pieces are sorted and disjoint). */

@@ -40,7 +40,7 @@ export interface ReadSummary {
 
 export type RecordCallback = (rec: CaptureRecord) => boolean | void;
 
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 21;
 const DEFAULT_MAX_RECORD = 262144;
 /** Room for pcapng block headers and options on top of maxRecordBytes. */
 const BLOCK_SLACK = 65536;
@@ -737,13 +737,21 @@ async function runFile(fh: FileHandle, name: string, parser: Parser, onProgress?
   if (got >= 2 && isGzip(buf[0], buf[1])) {
     return runGzip(fileChunks(fh, buf.subarray(0, got), name, onProgress), parser, name);
   }
-  // Plain capture: one reused chunk buffer; the parser copies whatever straddles into its carry.
+  // Plain capture: two reused chunk buffers, so the next read runs while this chunk is parsed; the parser
+  // copies whatever straddles a chunk boundary into its carry before feed() returns.
+  const bufs = [buf, Buffer.allocUnsafe(CHUNK)];
+  let cur = 0;
   let total = got;
   while (got > 0) {
     onProgress?.(total);
-    if (!parser.feed(buf.subarray(0, got))) return parser.summary();
-    got = await readInto(fh, buf, 0, name);
+    const next = readInto(fh, bufs[cur ^ 1], 0, name);
+    if (!parser.feed(bufs[cur].subarray(0, got))) {
+      await next.catch(() => 0);
+      return parser.summary();
+    }
+    got = await next;
     total += got;
+    cur ^= 1;
   }
   parser.finish(false);
   return parser.summary();
