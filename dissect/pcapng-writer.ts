@@ -6,7 +6,7 @@
  * target never holds a half-written capture; `abort()` removes the temporary file. Blocks are buffered and
  * written in large pieces; `flush()` pushes what is buffered to the temporary file.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface PcapngInterface {
@@ -100,6 +100,8 @@ function block(type: number, body: Buffer): Buffer {
 export class PcapngWriter {
   /** Where blocks go until commit(). */
   readonly tmpPath: string;
+  /** Written in place (the target is a device or pipe). */
+  private readonly direct: boolean;
   private fd: number;
   private readonly chunks: Buffer[] = [];
   private pendingBytes = 0;
@@ -117,7 +119,11 @@ export class PcapngWriter {
    * file cannot be created.
    */
   constructor(readonly path: string, opts: { application?: string; comment?: string; bufferBytes?: number } = {}) {
-    this.tmpPath = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    // A target that is not a regular file (/dev/null, a FIFO) is written directly: a rename would replace it.
+    let special = false;
+    try { special = !statSync(path).isFile(); } catch { /* does not exist yet */ }
+    this.direct = special;
+    this.tmpPath = special ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
     this.fd = openSync(this.tmpPath, 'w', 0o644);
     this.bufferBytes = opts.bufferBytes ?? 1 << 20;
     const options: Array<[number, Buffer]> = [];
@@ -228,12 +234,12 @@ export class PcapngWriter {
     this.flush();
     this.closed = true;
     try {
-      fsyncSync(this.fd);
+      if (!this.direct) fsyncSync(this.fd);
     } finally {
       closeSync(this.fd);
       this.fd = -1;
     }
-    renameSync(this.tmpPath, this.path);
+    if (!this.direct) renameSync(this.tmpPath, this.path);
   }
 
   /** Drops everything: the temporary file is removed and the target is left as it was. */
@@ -245,6 +251,6 @@ export class PcapngWriter {
     this.closed = true;
     this.chunks.length = 0;
     this.pendingBytes = 0;
-    rmSync(this.tmpPath, { force: true });
+    if (!this.direct) rmSync(this.tmpPath, { force: true });
   }
 }

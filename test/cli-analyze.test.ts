@@ -94,3 +94,12 @@ describe('follow', () => {
     expect(r.stderr.trim()).toBe(`mptcpscope: no session 7 in ${CAP} (it has 1 session: ids 0..0)`);
   });
 });
+
+describe('outputs to special files', () => {
+  it('-o /dev/null writes into the device instead of renaming over it', async () => {
+    const r = await runCli(['analyze', '--json', '-o', '/dev/null', CAP]);
+    expect(r.code).toBe(0);
+    const { statSync } = await import('node:fs');
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+});
