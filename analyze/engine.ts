@@ -86,6 +86,7 @@ export class AnalysisEngine {
   maxTime = -Infinity;
   readonly linktypes = new Set<number>();
   connectionsDropped = 0;
+  private lastLinktype = -1;
   /** TCP connections seen in all, and plain (never MPTCP) ones already closed and forgotten. */
   connectionsSeen = 0;
   plainClosed = 0;
@@ -118,7 +119,7 @@ export class AnalysisEngine {
     // Timestamps can go backwards (clock steps, merged or damaged files): spans use min and max.
     if (time < this.minTime) this.minTime = time;
     if (time > this.maxTime) this.maxTime = time;
-    this.linktypes.add(rec.linktype);
+    if (rec.linktype !== this.lastLinktype) { this.lastLinktype = rec.linktype; this.linktypes.add(rec.linktype); }
     if (!p.isTcp) return;
     this.tcpPackets++;
     this.scanOptions(p);
@@ -136,7 +137,7 @@ export class AnalysisEngine {
     const dir = conn.dirs[d];
     dir.packets++;
     dir.payloadBytes += p.payloadLength;
-    if (this.hasDss) conn.subtypes.add('DSS');
+    if (this.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (this.tsval >= 0 && conn.session) this.trackTimestamps(conn, p, d, time);
     if (p.flags & TCP_ACK && conn.session) {

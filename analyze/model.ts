@@ -68,6 +68,7 @@ export class Conn {
   hmacSynAck: HmacVerdict = 'unverifiable';
   hmacAck: HmacVerdict = 'unverifiable';
   readonly subtypes = new Set<string>();
+  dssSeen = false;
 
   constructor(
     readonly key: string,
