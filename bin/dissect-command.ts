@@ -49,6 +49,7 @@ class RelativeSeq {
 
 export async function runDissect(file: string, opts: DissectOptions): Promise<void> {
   const out = new StdoutBatcher();
+  out.asciiOnly = opts.json === true;
   const color = opts.color ?? false;
   const c = new Chalk({ level: color ? 1 : 0 });
   const p = newDecodedPacket();

@@ -23,6 +23,9 @@ export class StdoutBatcher {
     if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
   }
 
+  /** Every text written is ASCII (NDJSON): encode it as one-byte characters, the cheapest encoding. */
+  asciiOnly = false;
+
   write(s: string): void {
     this.pending += s;
     if (this.pending.length >= this.limit) this.flush();
@@ -30,7 +33,7 @@ export class StdoutBatcher {
 
   flush(): void {
     if (this.pending.length === 0 || this.closed) return;
-    process.stdout.write(this.pending);
+    process.stdout.write(this.asciiOnly ? Buffer.from(this.pending, 'latin1') : this.pending);
     this.pending = '';
   }
 }
