@@ -111,7 +111,7 @@ export class DataStream {
   /** Delivers [start, end) of a piece whose byte 0 sits at `origin`; uncaptured bytes become a gap. */
   private deliverPiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, reason: string): void {
     const capEnd = Math.min(end, origin + captured);
-    if (capEnd > start && bytes) this.deliver(bytes.subarray(start - origin, capEnd - origin));
+    if (capEnd > start && bytes) this.deliver(start === origin && capEnd - origin === bytes.length ? bytes : bytes.subarray(start - origin, capEnd - origin));
     if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
   }
 
