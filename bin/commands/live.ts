@@ -1,7 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, nonNegativeInt, positiveInt, sizeArg, useColor, VERSION } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
-import { listInterfaces, runLive } from '../../live/run-live.js';
 
 const DEFAULT_SNAPLEN = 262144;
 
@@ -41,6 +40,8 @@ export function registerLive(program: Command): void {
       listInterfaces?: boolean; bufferSize: number; promiscuousMode: boolean; maxBuffer: number; maxConnections: number;
       maxEvents: number; tui?: boolean; color?: boolean;
     }) => {
+      // Loaded on use: live capture's modules are not needed by the other verbs.
+      const { listInterfaces, runLive } = await import('../../live/run-live.js');
       if (opts.listInterfaces) { await listInterfaces(); return; }
       if (expression.length > 0 && opts.filter !== undefined) throw new CliError('give the capture filter either with -f or as arguments, not both');
       const filter = opts.filter ?? (expression.length > 0 ? expression.join(' ') : undefined);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from '../cli-kit.js';
-import { runTui } from '../../tui/run.js';
 
 export function registerTui(program: Command): void {
   program
@@ -9,6 +8,8 @@ export function registerTui(program: Command): void {
     .argument('<file>', 'pcap or pcapng capture (gzip allowed)')
     .addHelpText('after', '\nKeys: ? in the UI (docs/tui.md). Needs a terminal on stdin and stdout.')
     .action(action(async (file: string) => {
+      // Loaded on use: the UI's modules are not needed by the other verbs.
+      const { runTui } = await import('../../tui/run.js');
       const code = await runTui(file);
       process.exit(code);
     }));
