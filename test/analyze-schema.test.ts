@@ -1,21 +1,12 @@
 // Every analyze report of every shipped capture (kernel and public) validates against docs/analyze.schema.json.
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { analyzeFile } from '../analyze/analyze-file.js';
 import { buildReport } from '../analyze/report.js';
+import { captureFiles } from './helpers/capture-files.js';
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return captures(p);
-    return /\.(pcap|pcapng)(\.gz)?$/.test(f) ? [p] : [];
-  });
-}
-
-const files = [...captures('captures'), ...captures('../shared/captures-public').filter((f) => !existsSync('captures/public'))];
+const files = [...captureFiles('captures'), ...captureFiles('../shared/captures-public').filter((f) => !existsSync('captures/public'))];
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validate = ajv.compile(JSON.parse(readFileSync('docs/analyze.schema.json', 'utf8')));
 

@@ -1,23 +1,13 @@
 // The direct NDJSON writer must produce exactly JSON.stringify of the packet object, on every packet of
 // every capture (kernel, public, fuzz regressions).
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacket } from '../dissect/decode.js';
 import { newDecodedPacket } from '../dissect/packet.js';
 import { packetJson, packetJsonLine } from '../dissect/packet-json.js';
+import { captureFiles } from './helpers/capture-files.js';
 
-function captures(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return captures(p);
-    return /\.(pcap|pcapng)(\.gz)?$/.test(f) ? [p] : [];
-  });
-}
-
-const files = [...captures('captures'), ...captures('test/regressions')];
+const files = [...captureFiles('captures'), ...captureFiles('test/regressions')];
 
 describe('packetJsonLine', () => {
   it.each(files)('%s', async (file) => {
