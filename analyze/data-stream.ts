@@ -188,8 +188,25 @@ export class DataStream {
   }
 
   private insertPending(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
-    // Split [start, end) around the pieces already waiting; compare where they overlap.
     const pending = this.pending;
+    // The common case in headers-only captures: a segment whose bytes are not kept, continuing a waiting
+    // range whose bytes are not kept either, with nothing after it to overlap. Extend that range.
+    const capEnd = Math.min(end, origin + captured);
+    const content = capEnd > start ? capEnd - start : 0;
+    if (bytes === null || content === 0 || (content < end - start && this.hash === null && this.sink === null)) {
+      const at = this.firstEndingAfter(start);
+      const prev = at > 0 ? pending[at - 1] : null;
+      if (prev !== null && prev.bytes === null && prev.offset + prev.length === start && (at === pending.length || pending[at].offset >= end)) {
+        prev.length += end - start;
+        prev.content += content;
+        if (!prev.arrivals) prev.arrivals = [prev.arrival];
+        prev.arrivals.push(time);
+        this.pendingBytes += end - start;
+        this.mergeWithNext(at - 1);
+        return;
+      }
+    }
+    // Split [start, end) around the pieces already waiting; compare where they overlap.
     let cur = start;
     const pieces: Piece[] = [];
     for (let i = this.firstEndingAfter(start); i < pending.length; i++) {
