@@ -1,6 +1,6 @@
 /** Runs the analysis engine over a capture file (or stdin). */
 import { readCapture } from '../dissect/capture-reader.js';
-import { decodePacket } from '../dissect/decode.js';
+import { decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
@@ -28,7 +28,7 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
   const analyze = (rec: CaptureRecord): void => {
-    engine.push(rec, decodePacket(rec, p));
+    engine.push(rec, decodePacketInChunk(rec, p));
     if (onRecord) onRecord(rec, engine);
   };
   // Files with several interfaces may hold each interface's packets in batches: restore time order.

@@ -185,7 +185,7 @@ export class AnalysisEngine {
   private scanOptions(p: DecodedPacket): void {
     const buf = p.data;
     const end = p.tcpOffset + p.tcpHeaderLength;
-    const capEnd = buf.length;
+    const capEnd = p.end;
     this.hasDss = false;
     this.mptcpCount = 0;
     this.tsval = -1;

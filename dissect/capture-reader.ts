@@ -7,8 +7,8 @@
  * - Input: a path or '-' (stdin); gzip is detected by its magic bytes and decompressed as a stream.
  *
  * Records are handed out through ONE reused CaptureRecord whose `data` is a view into the current
- * read chunk; only a record that straddles two chunks is copied (into a reused carry buffer), so
- * memory does not grow with the size of the capture.
+ * read chunk (made on first access; `buf`/`off` locate the bytes without it); only a record that straddles
+ * two chunks is copied (into a reused carry buffer), so memory does not grow with the size of the capture.
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -99,14 +99,49 @@ function makeIf(linktype: number, snaplen: number, name: string | undefined, tsr
   return { pub, div, mult, bigDiv, offset };
 }
 
+/** The reader's reused record: `buf`/`off` are the only per-record state; `data` is a view made on first use. */
+interface ReaderRecord extends CaptureRecord {
+  buf: Buffer;
+  off: number;
+  /** The `data` view once made for the current record, else null. */
+  view: Buffer | null;
+}
+
+/**
+ * `data` is an own enumerable accessor (object spread copies the view it returns, as before), while `buf`,
+ * `off` and `view` are non-enumerable: copies do not carry the chunk, so they decode from their `data`.
+ * Assigning `data` replaces the bytes and drops the chunk.
+ */
+function newReaderRecord(): ReaderRecord {
+  const rec = { n: 0, iface: 0, linktype: 0, tsSec: 0, tsNsec: 0, tsDigits: 6, caplen: 0, len: 0 } as ReaderRecord;
+  Object.defineProperty(rec, 'buf', { value: EMPTY, writable: true, enumerable: false, configurable: false });
+  Object.defineProperty(rec, 'off', { value: 0, writable: true, enumerable: false, configurable: false });
+  Object.defineProperty(rec, 'view', { value: null, writable: true, enumerable: false, configurable: false });
+  Object.defineProperty(rec, 'data', {
+    enumerable: true,
+    configurable: false,
+    get(this: ReaderRecord): Buffer {
+      let v = this.view;
+      if (v === null) {
+        v = this.buf.subarray(this.off, this.off + this.caplen);
+        this.view = v;
+      }
+      return v;
+    },
+    set(this: ReaderRecord, v: Buffer) {
+      this.view = v;
+      (this as { buf?: Buffer }).buf = undefined;
+    },
+  });
+  return rec;
+}
+
 function hex32(v: number): string {
   return '0x' + (v >>> 0).toString(16).padStart(8, '0');
 }
 
 class Parser {
-  private readonly rec: CaptureRecord = {
-    n: 0, iface: 0, linktype: 0, tsSec: 0, tsNsec: 0, tsDigits: 6, caplen: 0, len: 0, data: EMPTY,
-  };
+  private readonly rec: ReaderRecord = newReaderRecord();
   private readonly maxRecord: number;
   private readonly blockLimit: number;
 
@@ -446,7 +481,9 @@ class Parser {
     rec.tsSec = sec;
     rec.caplen = len - h;
     rec.len = olen;
-    rec.data = b.subarray(o + h, o + len);
+    rec.buf = b;
+    rec.off = o + h;
+    rec.view = null;
     return this.onRecord(rec) !== false;
   }
 
@@ -571,7 +608,9 @@ class Parser {
     rec.linktype = f.pub.linktype;
     rec.tsDigits = f.pub.tsDigits;
     rec.caplen = caplen;
-    rec.data = b.subarray(o + 28, o + 28 + caplen);
+    rec.buf = b;
+    rec.off = o + 28;
+    rec.view = null;
     return this.onRecord(rec) !== false;
   }
 
@@ -608,7 +647,9 @@ class Parser {
     rec.tsDigits = f.pub.tsDigits;
     rec.caplen = caplen;
     rec.len = olen;
-    rec.data = b.subarray(o + 12, o + 12 + caplen);
+    rec.buf = b;
+    rec.off = o + 12;
+    rec.view = null;
     return this.onRecord(rec) !== false;
   }
 }

@@ -44,9 +44,9 @@ function fromEthertype(r: LinkResult, ethertype: number, offset: number): LinkRe
   return r;
 }
 
-function fromFirstNibble(r: LinkResult, buf: Buffer, offset: number): LinkResult {
+function fromFirstNibble(r: LinkResult, buf: Buffer, offset: number, end: number): LinkResult {
   r.offset = offset;
-  if (offset >= buf.length) { r.ipVersion = 0; r.note = 'no network header captured'; return r; }
+  if (offset >= end) { r.ipVersion = 0; r.note = 'no network header captured'; return r; }
   const v = buf[offset] >> 4;
   if (v === 4 || v === 6) r.ipVersion = v;
   else { r.ipVersion = 0; r.note = `IP version ${v} unknown`; }
@@ -54,8 +54,8 @@ function fromFirstNibble(r: LinkResult, buf: Buffer, offset: number): LinkResult
 }
 
 /** BSD loopback address families: AF_INET is 2 everywhere; AF_INET6 differs by OS (24, 28, 30; 10 on Linux). */
-function fromAddressFamily(r: LinkResult, family: number): LinkResult {
-  r.offset = 4;
+function fromAddressFamily(r: LinkResult, family: number, offset: number): LinkResult {
+  r.offset = offset;
   if (family === 2) r.ipVersion = 4;
   else if (family === 24 || family === 28 || family === 30 || family === 10) r.ipVersion = 6;
   else { r.ipVersion = 0; r.note = `address family ${family} is not IP`; }
@@ -70,57 +70,61 @@ function fromPppProtocol(r: LinkResult, protocol: number, offset: number): LinkR
   return r;
 }
 
-/** Decodes the link header of `buf` for `linktype` into `r` (reused). */
-export function decodeLink(linktype: number, buf: Buffer, r: LinkResult): LinkResult {
+/**
+ * Decodes the link header for `linktype` of the frame `buf[start .. end)` (default: all of `buf`) into `r`
+ * (reused). `r.offset` is absolute into `buf`.
+ */
+export function decodeLink(linktype: number, buf: Buffer, r: LinkResult, start = 0, end = buf.length): LinkResult {
   r.note = '';
   r.ipVersion = 0;
-  r.offset = 0;
-  const len = buf.length;
+  r.offset = start;
+  const len = end - start;
+  const s = start;
   switch (linktype) {
     case LINKTYPE_ETHERNET: {
       if (len < 14) { r.note = 'Ethernet header truncated'; return r; }
       let off = 12;
-      let ethertype = buf.readUInt16BE(off);
+      let ethertype = buf.readUInt16BE(s + off);
       // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag: each adds 4 bytes before the real ethertype.
       while (ethertype === ETHERTYPE_VLAN || ethertype === ETHERTYPE_QINQ || ethertype === ETHERTYPE_QINQ_OLD) {
         off += 4;
         if (off + 2 > len) { r.note = 'VLAN tag truncated'; return r; }
-        ethertype = buf.readUInt16BE(off);
+        ethertype = buf.readUInt16BE(s + off);
       }
-      return fromEthertype(r, ethertype, off + 2);
+      return fromEthertype(r, ethertype, s + off + 2);
     }
     case LINKTYPE_LINUX_SLL:
       if (len < 16) { r.note = 'Linux cooked header truncated'; return r; }
-      return fromEthertype(r, buf.readUInt16BE(14), 16);
+      return fromEthertype(r, buf.readUInt16BE(s + 14), s + 16);
     case LINKTYPE_LINUX_SLL2:
       if (len < 20) { r.note = 'Linux cooked v2 header truncated'; return r; }
-      return fromEthertype(r, buf.readUInt16BE(0), 20);
+      return fromEthertype(r, buf.readUInt16BE(s), s + 20);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_ALIAS12:
     case LINKTYPE_RAW_ALIAS14:
-      return fromFirstNibble(r, buf, 0);
+      return fromFirstNibble(r, buf, s, end);
     case LINKTYPE_IPV4:
-      r.offset = 0; r.ipVersion = 4; return r;
+      r.offset = s; r.ipVersion = 4; return r;
     case LINKTYPE_IPV6:
-      r.offset = 0; r.ipVersion = 6; return r;
+      r.offset = s; r.ipVersion = 6; return r;
     case LINKTYPE_NULL: {
       if (len < 4) { r.note = 'loopback header truncated'; return r; }
       // Host byte order of the capturing machine: a value above 0xffff means the other order.
-      const le = buf.readUInt32LE(0);
-      return fromAddressFamily(r, le > 0xffff ? buf.readUInt32BE(0) : le);
+      const le = buf.readUInt32LE(s);
+      return fromAddressFamily(r, le > 0xffff ? buf.readUInt32BE(s) : le, s + 4);
     }
     case LINKTYPE_LOOP:
       if (len < 4) { r.note = 'loopback header truncated'; return r; }
-      return fromAddressFamily(r, buf.readUInt32BE(0));
+      return fromAddressFamily(r, buf.readUInt32BE(s), s + 4);
     case LINKTYPE_PPP:
     case LINKTYPE_PPP_HDLC: {
       let off = 0;
-      if (len >= 2 && buf[0] === 0xff && buf[1] === 0x03) off = 2; // HDLC address and control bytes
+      if (len >= 2 && buf[s] === 0xff && buf[s + 1] === 0x03) off = 2; // HDLC address and control bytes
       if (off + 1 > len) { r.note = 'PPP header truncated'; return r; }
       // Protocol field compression: an odd first byte is a one-byte protocol.
-      if (buf[off] & 1) return fromPppProtocol(r, buf[off], off + 1);
+      if (buf[s + off] & 1) return fromPppProtocol(r, buf[s + off], s + off + 1);
       if (off + 2 > len) { r.note = 'PPP header truncated'; return r; }
-      return fromPppProtocol(r, buf.readUInt16BE(off), off + 2);
+      return fromPppProtocol(r, buf.readUInt16BE(s + off), s + off + 2);
     }
     default:
       r.note = `unsupported link type ${linktype}`;

@@ -112,12 +112,12 @@ function mptcpOptionsText(p: DecodedPacket): string {
   const end = p.tcpOffset + p.tcpHeaderLength;
   let off = p.tcpOffset + 20;
   let out = '';
-  while (off < end && off < buf.length) {
+  while (off < end && off < p.end) {
     const kind = buf[off];
     if (kind === 0) break;
     if (kind === 1) { off++; continue; }
-    const len = off + 1 < buf.length ? buf[off + 1] : 0;
-    if (len < 2 || off + len > end || off + len > buf.length) return irregularOptionsText(p);
+    const len = off + 1 < p.end ? buf[off + 1] : 0;
+    if (len < 2 || off + len > end || off + len > p.end) return irregularOptionsText(p);
     if (kind === TCPOPT_MPTCP) {
       if (out) out += ',';
       if (len >= 4 && buf[off + 2] >> 4 === 2 && readDss(buf, off, len, dssLine)) out += dssJson(len, dssLine);

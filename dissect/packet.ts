@@ -3,8 +3,15 @@
  * Addresses and options stay as offsets into the packet bytes until a consumer asks for text.
  */
 export interface DecodedPacket {
-  /** Packet bytes (the capture record's data view). */
+  /**
+   * Buffer holding the packet bytes: the record's `data` (decodePacket), or the reader's whole chunk
+   * (decodePacketInChunk). Every offset below is absolute into it; the captured bytes end at `end`.
+   */
   data: Buffer;
+  /** Offset of the first captured byte in `data` (0 for decodePacket). */
+  start: number;
+  /** Offset just past the last captured byte in `data` (never use data.length as the bound). */
+  end: number;
   /** Why decoding stopped before TCP, if it did (unknown link type, not IP, not TCP, truncated header, ...). */
   note: string;
   /** Offset of the network-layer header, or -1. */
@@ -42,7 +49,7 @@ export interface DecodedPacket {
 
 export function newDecodedPacket(): DecodedPacket {
   return {
-    data: Buffer.alloc(0), note: '', l3Offset: -1, ipVersion: 0, srcOffset: 0, dstOffset: 0, protocol: -1,
+    data: Buffer.alloc(0), start: 0, end: 0, note: '', l3Offset: -1, ipVersion: 0, srcOffset: 0, dstOffset: 0, protocol: -1,
     ipPayloadLength: 0, fragment: false, isTcp: false, tcpOffset: 0, sport: 0, dport: 0, seq: 0, ack: 0,
     flags: 0, win: 0, tcpHeaderLength: 0, payloadLength: 0, payloadOffset: 0, payloadCaptured: 0,
   };

@@ -23,6 +23,14 @@ export interface CaptureRecord {
   len: number;
   /** Captured bytes: a view into the reader's chunk, valid until the callback returns. */
   data: Buffer;
+  /**
+   * Set only by the capture reader on its own reused record, as non-enumerable properties (so copies made
+   * with object spread do not carry them and fall back to `data`): the reader's chunk and the offset of the
+   * captured bytes in it, i.e. `data` is `buf[off .. off + caplen)`. Valid until the callback returns.
+   * `decodePacketInChunk` decodes from them without creating the `data` view.
+   */
+  readonly buf?: Buffer;
+  readonly off?: number;
 }
 
 /** Description of a capture interface (pcap has exactly one). */

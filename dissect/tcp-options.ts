@@ -25,16 +25,16 @@ const NAMES: Record<number, string> = {
   [TCPOPT_TIMESTAMP]: 'TS', [TCPOPT_MPTCP]: 'MPTCP',
 };
 
-function subtypeNameAt(buf: Buffer, off: number, len: number): { name: MptcpSubtypeName; value: number } {
-  if (len < 3 || off + 2 >= buf.length) return { name: 'UNKNOWN', value: -1 };
+function subtypeNameAt(buf: Buffer, capEnd: number, off: number, len: number): { name: MptcpSubtypeName; value: number } {
+  if (len < 3 || off + 2 >= capEnd) return { name: 'UNKNOWN', value: -1 };
   const value = buf[off + 2] >> 4;
   const name = value < SUBTYPE_NAMES.length ? SUBTYPE_NAMES[value] : value === MP_EXPERIMENTAL ? 'MP_EXPERIMENTAL' : 'UNKNOWN';
   return { name, value };
 }
 
 /** An MPTCP option that could not be decoded in full: malformed on the wire, or cut by the snaplen. */
-function unusableMptcp(buf: Buffer, off: number, len: number, status: OptionStatus): MptcpOption {
-  const { name, value } = subtypeNameAt(buf, off, len);
+function unusableMptcp(buf: Buffer, capEnd: number, off: number, len: number, status: OptionStatus): MptcpOption {
+  const { name, value } = subtypeNameAt(buf, capEnd, off, len);
   const o: MptcpOption = { subtype: name, subtypeValue: value, length: len };
   if (status === 'cut') o.truncated = true;
   else if (status === 'badlen') o.malformed = `MPTCP option length ${len} is below 2`;
@@ -42,10 +42,10 @@ function unusableMptcp(buf: Buffer, off: number, len: number, status: OptionStat
   return o;
 }
 
-function decodeOne(buf: Buffer, kind: number, off: number, len: number, status: OptionStatus): TcpOption {
+function decodeOne(buf: Buffer, capEnd: number, kind: number, off: number, len: number, status: OptionStatus): TcpOption {
   const opt: TcpOption = { kind, name: NAMES[kind] ?? `kind-${kind}`, length: len };
   if (kind === TCPOPT_MPTCP) {
-    opt.mptcp = status === 'ok' ? decodeMptcpOption(buf, off, len) : unusableMptcp(buf, off, len, status);
+    opt.mptcp = status === 'ok' ? decodeMptcpOption(buf, off, len) : unusableMptcp(buf, capEnd, off, len, status);
     return opt;
   }
   if (status !== 'ok') {
@@ -76,7 +76,7 @@ export function tcpOptionsOf(p: DecodedPacket): TcpOption[] {
   const out: TcpOption[] = [];
   if (!p.isTcp) return out;
   const buf = p.data;
-  walkTcpOptions(p, (kind, off, len, status) => { out.push(decodeOne(buf, kind, off, len, status)); });
+  walkTcpOptions(p, (kind, off, len, status) => { out.push(decodeOne(buf, p.end, kind, off, len, status)); });
   return out;
 }
 
@@ -86,7 +86,7 @@ export function mptcpOptionsOf(p: DecodedPacket): MptcpOption[] {
   if (!p.isTcp) return out;
   const buf = p.data;
   walkTcpOptions(p, (kind, off, len, status) => {
-    if (kind === TCPOPT_MPTCP) out.push(status === 'ok' ? decodeMptcpOption(buf, off, len) : unusableMptcp(buf, off, len, status));
+    if (kind === TCPOPT_MPTCP) out.push(status === 'ok' ? decodeMptcpOption(buf, off, len) : unusableMptcp(buf, p.end, off, len, status));
   });
   return out;
 }

@@ -3,7 +3,7 @@ import { be16, be32 } from './bytes.js';
 
 /** TCP header at `off`; `segmentLength` is the IP payload length on the wire. Returns false if not decodable. */
 export function decodeTcp(buf: Buffer, off: number, segmentLength: number, p: DecodedPacket): boolean {
-  if (off + 20 > buf.length) { p.note = 'TCP header truncated'; return false; }
+  if (off + 20 > p.end) { p.note = 'TCP header truncated'; return false; }
   p.tcpOffset = off;
   p.sport = be16(buf, off);
   p.dport = be16(buf, off + 2);
@@ -25,8 +25,8 @@ export function decodeTcp(buf: Buffer, off: number, segmentLength: number, p: De
   p.isTcp = true;
   p.payloadLength = segmentLength > hl ? segmentLength - hl : 0;
   // A header cut by the snaplen leaves no payload in the captured bytes: the offset stops at their end.
-  p.payloadOffset = off + hl < buf.length ? off + hl : buf.length;
-  const captured = buf.length - (off + hl);
+  p.payloadOffset = off + hl < p.end ? off + hl : p.end;
+  const captured = p.end - (off + hl);
   p.payloadCaptured = captured <= 0 ? 0 : captured < p.payloadLength ? captured : p.payloadLength;
   return true;
 }
@@ -53,19 +53,20 @@ export function walkTcpOptions(
   visit: (kind: number, off: number, length: number, status: OptionStatus) => void,
 ): void {
   const buf = p.data;
+  const capEnd = p.end;
   const end = p.tcpOffset + p.tcpHeaderLength;
   let off = p.tcpOffset + 20;
   while (off < end) {
-    if (off >= buf.length) return; // options not captured
+    if (off >= capEnd) return; // options not captured
     const kind = buf[off];
     if (kind === TCPOPT_EOL) return;
     if (kind === TCPOPT_NOP) { off++; continue; }
     if (off + 1 >= end) { visit(kind, off, 1, 'overrun'); return; }
-    if (off + 1 >= buf.length) { visit(kind, off, 0, 'cut'); return; }
+    if (off + 1 >= capEnd) { visit(kind, off, 0, 'cut'); return; }
     const length = buf[off + 1];
     if (length < 2) { visit(kind, off, length, 'badlen'); return; }
     if (off + length > end) { visit(kind, off, length, 'overrun'); return; }
-    if (off + length > buf.length) { visit(kind, off, length, 'cut'); return; }
+    if (off + length > capEnd) { visit(kind, off, length, 'cut'); return; }
     visit(kind, off, length, 'ok');
     off += length;
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readCaptureStream, type ReadSummary } from '../dissect/capture-reader.js';
-import { decodePacket } from '../dissect/decode.js';
+import { decodePacket, decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
 import { packetJson } from '../dissect/packet-json.js';
 import { tcpOptionsOf } from '../dissect/tcp-options.js';
@@ -114,6 +114,21 @@ export function checkDecoded(rec: CaptureRecord, p: DecodedPacket): void {
   }
 }
 
+/** Decoding in place in the reader's chunk gives the same packet as decoding `rec.data`, offsets shifted by `start`. */
+export function checkSameInChunk(rec: CaptureRecord, p: DecodedPacket, c: DecodedPacket): void {
+  const s = c.start;
+  if (c.end - s !== p.end || p.start !== 0) fail(rec, `in-chunk decoding spans ${s}..${c.end}, not ${p.end} bytes`);
+  for (let i = 0; i < p.end; i++) if (c.data[s + i] !== p.data[i]) fail(rec, `in-chunk bytes differ at ${i}`);
+  const rel = (k: 'l3Offset' | 'srcOffset' | 'dstOffset' | 'tcpOffset' | 'payloadOffset'): number => c[k] - s;
+  const same = p.note === c.note && p.ipVersion === c.ipVersion && p.protocol === c.protocol && p.fragment === c.fragment &&
+    p.isTcp === c.isTcp && p.ipPayloadLength === c.ipPayloadLength && (p.l3Offset < 0 ? c.l3Offset === -1 : rel('l3Offset') === p.l3Offset) &&
+    (p.ipVersion === 0 || (rel('srcOffset') === p.srcOffset && rel('dstOffset') === p.dstOffset)) &&
+    (!p.isTcp || (rel('tcpOffset') === p.tcpOffset && rel('payloadOffset') === p.payloadOffset && p.sport === c.sport &&
+      p.dport === c.dport && p.seq === c.seq && p.ack === c.ack && p.flags === c.flags && p.win === c.win &&
+      p.tcpHeaderLength === c.tcpHeaderLength && p.payloadLength === c.payloadLength && p.payloadCaptured === c.payloadCaptured));
+  if (!same) fail(rec, 'in-chunk decoding differs from decoding the record data');
+}
+
 /** A report validator for docs/analyze.schema.json under `root`: returns the first problem, or null. */
 export function reportValidator(root: string): (report: unknown) => string | null {
   const ajv = new Ajv2020({ allErrors: false, strict: false });
@@ -139,16 +154,20 @@ export async function runPipeline(bytes: Buffer, opts: PipelineOptions = {}): Pr
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS });
   const pa = newDecodedPacket();
   const pd = newDecodedPacket();
+  const pc = newDecodedPacket();
   let warnings = 0;
   let jsonBytes = 0;
   const analyze = (rec: CaptureRecord): void => {
-    engine.push(rec, decodePacket(rec, pa));
+    engine.push(rec, decodePacketInChunk(rec, pa));
   };
   let orderer: TimeOrderer | null = null;
   const onRecord = (rec: CaptureRecord): void => {
     // The dissect verb: layers, packet JSON, every TCP option and the MPTCP text forms.
     decodePacket(rec, pd);
-    if (check) checkDecoded(rec, pd);
+    if (check) {
+      checkDecoded(rec, pd);
+      checkSameInChunk(rec, pd, decodePacketInChunk(rec, pc));
+    }
     jsonBytes += JSON.stringify(packetJson(rec, pd)).length;
     for (const o of tcpOptionsOf(pd)) {
       if (o.mptcp) {

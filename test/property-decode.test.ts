@@ -5,7 +5,7 @@
 // data offset and option bytes), then cut anywhere and bit-flipped, so the walk gets past the first checks.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodePacket } from '../dissect/decode.js';
+import { decodePacket, decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
 import { packetJson } from '../dissect/packet-json.js';
 import { mptcpOptionsOf, tcpOptionsOf } from '../dissect/tcp-options.js';
@@ -188,6 +188,48 @@ describe('decodePacket over arbitrary bytes, every link type', () => {
         expect(o.truncated === true).toBe(st === 'cut');
         if (st === 'badlen' || st === 'overrun') expect(o.malformed).toBeDefined();
       });
+    }), RUNS);
+  });
+});
+
+describe('decodePacketInChunk: in place in a larger chunk, the same decoding as from the record data', () => {
+  const p = newDecodedPacket();
+  const c = newDecodedPacket();
+  const placed = fc.record({
+    frame: fc.oneof(shaped, random),
+    pre: fc.nat({ max: 40 }),
+    // Bytes after the frame that a decoder bounded by the chunk's length instead of `end` would read.
+    post: fc.uint8Array({ minLength: 0, maxLength: 80 }),
+  });
+
+  it('same fields (offsets shifted by the start), same options; never reads past end (seeded)', () => {
+    fc.assert(fc.property(placed, ({ frame, pre, post }) => {
+      const { linktype, data } = frame;
+      const chunk = Buffer.concat([Buffer.alloc(pre, 0x5a), data, Buffer.from(post)]);
+      const r = rec(linktype, Buffer.from(data));
+      // As the capture reader sets them on its own record: non-enumerable, so copies do not carry them.
+      Object.defineProperty(r, 'buf', { value: chunk, enumerable: false });
+      Object.defineProperty(r, 'off', { value: pre, enumerable: false });
+      decodePacket(r, p);
+      decodePacketInChunk(r, c);
+      expect(c.data).toBe(chunk);
+      expect([c.start, c.end]).toEqual([pre, pre + data.length]);
+      const shift = (x: DecodedPacket, s: number) => ({
+        note: x.note, ipVersion: x.ipVersion, protocol: x.protocol, fragment: x.fragment, isTcp: x.isTcp,
+        ipPayloadLength: x.ipPayloadLength, l3Offset: x.l3Offset < 0 ? -1 : x.l3Offset - s,
+        ...(x.ipVersion !== 0 ? { src: x.srcOffset - s, dst: x.dstOffset - s } : {}),
+        ...(x.isTcp ? {
+          tcpOffset: x.tcpOffset - s, payloadOffset: x.payloadOffset - s, sport: x.sport, dport: x.dport, seq: x.seq, ack: x.ack,
+          flags: x.flags, win: x.win, tcpHeaderLength: x.tcpHeaderLength, payloadLength: x.payloadLength, payloadCaptured: x.payloadCaptured,
+        } : {}),
+      });
+      expect(shift(c, pre)).toEqual(shift(p, 0));
+      expect(tcpOptionsOf(c)).toEqual(tcpOptionsOf(p));
+      expect(mptcpOptionsOf(c)).toEqual(mptcpOptionsOf(p));
+      expect(JSON.stringify(packetJson(r, c))).toBe(JSON.stringify(packetJson(r, p)));
+      // A spread copy does not carry the chunk: it decodes from its own data.
+      decodePacketInChunk({ ...r }, c);
+      expect(c.data).toBe(r.data);
     }), RUNS);
   });
 });
