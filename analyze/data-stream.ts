@@ -83,7 +83,17 @@ export class DataStream {
    * (duplicates among them are reinjections rather than TCP retransmissions). Returns the duplicate bytes.
    */
   add(offset: number, bytes: Buffer | null, length: number, time: number, packet: number, newOnSubflow: boolean): number {
+    return this.addFrom(offset, bytes, 0, bytes === null ? 0 : bytes.length, length, time, packet, newOnSubflow);
+  }
+
+  /**
+   * Same as `add`, with the captured content given in place: `captured` bytes at `src[base ..]` (`src` null when
+   * none), e.g. a packet's payload inside the capture reader's chunk, so no view is made for it. `src` is only
+   * read during the call (what is kept is copied).
+   */
+  addFrom(offset: number, src: Buffer | null, base: number, captured: number, length: number, time: number, packet: number, newOnSubflow: boolean): number {
     if (length <= 0) return 0;
+    const bytes = src;
     const dupBefore = this.duplicateBytes;
     this.segments++;
     const end = offset + length;
@@ -91,36 +101,43 @@ export class DataStream {
     let start = offset;
     if (start < this.next) {
       const dupEnd = Math.min(end, this.next);
-      this.compareWithHistory(start, bytes, offset, dupEnd, packet);
+      this.compareWithHistory(start, bytes, base, captured, offset, dupEnd, packet);
       this.duplicateBytes += dupEnd - start;
       if (newOnSubflow) this.reinjectedBytes += dupEnd - start;
       start = dupEnd;
       if (start >= end) return this.duplicateBytes - dupBefore;
     }
-    const captured = bytes === null ? 0 : bytes.length;
+    if (bytes === null) captured = 0;
     if (start === this.next) {
-      this.deliverPiece(offset, bytes, captured, start, end, 'snaplen');
+      this.deliverPiece(offset, bytes, base, captured, start, end, 'snaplen');
       this.drain(time);
       return this.duplicateBytes - dupBefore;
     }
-    this.insertPending(offset, bytes, captured, start, end, time, packet, newOnSubflow);
+    this.insertPending(offset, bytes, base, captured, start, end, time, packet, newOnSubflow);
     if (this.pendingBytes > this.maxBuffer || this.budget.used > this.budget.limit) this.skipToPending('buffer limit');
     return this.duplicateBytes - dupBefore;
   }
 
-  /** Delivers [start, end) of a piece whose byte 0 sits at `origin`; uncaptured bytes become a gap. */
-  private deliverPiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, reason: string): void {
+  /**
+   * Delivers [start, end) of a piece whose data offset `origin` sits at `bytes[base]` (`captured` bytes there);
+   * uncaptured bytes become a gap.
+   */
+  private deliverPiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, reason: string): void {
     const capEnd = Math.min(end, origin + captured);
-    if (capEnd > start && bytes) this.deliver(start === origin && capEnd - origin === bytes.length ? bytes : bytes.subarray(start - origin, capEnd - origin));
+    if (capEnd > start && bytes) this.deliver(bytes, base + start - origin, base + capEnd - origin);
     if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
   }
 
-  private deliver(chunk: Buffer): void {
-    if (this.hash) this.hash.update(chunk);
-    this.sink?.data(this.next, chunk);
-    this.remember(this.next, chunk);
-    this.next += chunk.length;
-    this.delivered += chunk.length;
+  /** Delivers `src[s .. e)`; a view of it is made only for the hash or a sink. */
+  private deliver(src: Buffer, s: number, e: number): void {
+    if (this.hash !== null || this.sink !== null) {
+      const chunk = s === 0 && e === src.length ? src : src.subarray(s, e);
+      if (this.hash) this.hash.update(chunk);
+      this.sink?.data(this.next, chunk);
+    }
+    this.remember(this.next, src, s, e);
+    this.next += e - s;
+    this.delivered += e - s;
   }
 
   private gap(length: number, reason: string): void {
@@ -132,19 +149,21 @@ export class DataStream {
     this.historyValidFrom = this.next;
   }
 
-  private remember(offset: number, chunk: Buffer): void {
+  /** Remembers `src[s .. e)` as the bytes at `offset`. */
+  private remember(offset: number, src: Buffer, s: number, e: number): void {
     if (this.historyReleased) return;
-    if (this.history.length < this.historyBytes && this.history.length < this.next + chunk.length) this.growHistory(offset + chunk.length);
+    const n = e - s;
+    if (this.history.length < this.historyBytes && this.history.length < this.next + n) this.growHistory(offset + n);
     const h = this.history;
     const size = h.length;
     if (size === 0) return;
-    let src = chunk;
+    let from = s;
     let off = offset;
-    if (src.length > size) { off += src.length - size; src = src.subarray(src.length - size); }
+    if (n > size) { off += n - size; from = e - size; }
     const pos = off % size;
-    const first = Math.min(src.length, size - pos);
-    src.copy(h, pos, 0, first);
-    if (first < src.length) src.copy(h, 0, first);
+    const first = Math.min(e - from, size - pos);
+    src.copy(h, pos, from, from + first);
+    if (from + first < e) src.copy(h, 0, from + first, e);
   }
 
   /** Frees the ring of recent bytes (the session ended); later copies are no longer compared. */
@@ -165,16 +184,20 @@ export class DataStream {
     this.history = grown;
   }
 
-  /** Compares a duplicate range [start, end) (piece origin `origin`) with the bytes delivered before. */
-  private compareWithHistory(start: number, bytes: Buffer | null, origin: number, end: number, packet: number): void {
+  /**
+   * Compares a duplicate range [start, end) with the bytes delivered before; the piece's data offset `origin`
+   * sits at `bytes[base]`, with `captured` bytes there.
+   */
+  private compareWithHistory(start: number, bytes: Buffer | null, base: number, captured: number, origin: number, end: number, packet: number): void {
     const size = this.history.length;
     if (!bytes || size === 0) return;
     const lo = Math.max(start, this.next - size, this.historyValidFrom);
-    const hi = Math.min(end, origin + bytes.length);
+    const hi = Math.min(end, origin + captured);
+    const shift = base - origin;
     let differing = 0;
     let firstDiff = -1;
     for (let o = lo; o < hi; o++) {
-      if (this.history[o % size] !== bytes[o - origin]) {
+      if (this.history[o % size] !== bytes[o + shift]) {
         differing++;
         if (firstDiff < 0) firstDiff = o;
       }
@@ -187,7 +210,7 @@ export class DataStream {
     if (this.conflicts.length < 100) this.conflicts.push({ offset, length, packet });
   }
 
-  private insertPending(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
+  private insertPending(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
     const pending = this.pending;
     // The common case in headers-only captures: a segment whose bytes are not kept, continuing a waiting
     // range whose bytes are not kept either, with nothing after it to overlap. Extend that range.
@@ -212,7 +235,7 @@ export class DataStream {
     for (let i = this.firstEndingAfter(start); i < pending.length; i++) {
       const q = pending[i];
       if (q.offset >= end) break;
-      if (q.offset > cur) pieces.push(this.makePiece(origin, bytes, captured, cur, q.offset, time, packet));
+      if (q.offset > cur) pieces.push(this.makePiece(origin, bytes, base, captured, cur, q.offset, time, packet));
       const ovStart = Math.max(cur, q.offset);
       const ovEnd = Math.min(end, q.offset + q.length);
       this.duplicateBytes += ovEnd - ovStart;
@@ -222,7 +245,7 @@ export class DataStream {
         let firstDiff = -1;
         const hi = Math.min(ovEnd, origin + captured, q.offset + q.bytes.length);
         for (let o = ovStart; o < hi; o++) {
-          if (bytes[o - origin] !== q.bytes[o - q.offset]) { differing++; if (firstDiff < 0) firstDiff = o; }
+          if (bytes[base + o - origin] !== q.bytes[o - q.offset]) { differing++; if (firstDiff < 0) firstDiff = o; }
         }
         if (differing > 0) this.recordConflict(firstDiff, differing, packet);
       }
@@ -234,9 +257,9 @@ export class DataStream {
       const prev = at > 0 ? pending[at - 1] : null;
       if (bytes !== null && origin + captured >= end && prev !== null && prev.bytes !== null &&
         prev.content === prev.length && prev.offset + prev.length === cur && (at === pending.length || pending[at].offset >= end)) {
-        this.appendTo(prev, bytes.subarray(cur - origin, end - origin), time);
+        this.appendTo(prev, bytes, base + cur - origin, base + end - origin, time);
         if (newOnSubflow) prev.newOnSubflow = true;
-      } else pieces.push(this.makePiece(origin, bytes, captured, cur, end, time, packet));
+      } else pieces.push(this.makePiece(origin, bytes, base, captured, cur, end, time, packet));
     }
     for (const piece of pieces) {
       piece.newOnSubflow = newOnSubflow;
@@ -258,23 +281,24 @@ export class DataStream {
     }
   }
 
-  /** Appends captured bytes to a waiting piece that they continue, growing its store geometrically. */
-  private appendTo(prev: Piece, src: Buffer, time: number): void {
+  /** Appends captured bytes `src[s .. e)` to a waiting piece that they continue, growing its store geometrically. */
+  private appendTo(prev: Piece, src: Buffer, s: number, e: number, time: number): void {
+    const n = e - s;
     const used = prev.length;
-    const need = used + src.length;
+    const need = used + n;
     let store = prev.store ?? prev.bytes!;
     if (store.length < need) {
       const grown = Buffer.allocUnsafe(Math.max(need, Math.min(store.length * 2, 4 << 20), 16 << 10));
       prev.bytes!.copy(grown, 0, 0, used);
       store = grown;
     }
-    src.copy(store, used);
+    src.copy(store, used, s, e);
     prev.store = store;
     prev.bytes = store.subarray(0, need);
     prev.length = need;
     prev.content = need;
-    this.pendingBytes += src.length;
-    this.budget.used += src.length;
+    this.pendingBytes += n;
+    this.budget.used += n;
     if (!prev.arrivals) prev.arrivals = [prev.arrival];
     prev.arrivals.push(time);
   }
@@ -303,13 +327,13 @@ export class DataStream {
     }
   }
 
-  private makePiece(origin: number, bytes: Buffer | null, captured: number, start: number, end: number, time: number, packet: number): Piece {
+  private makePiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, time: number, packet: number): Piece {
     const capEnd = Math.min(end, origin + captured);
     const content = capEnd > start ? capEnd - start : 0;
     // A partly captured piece of a stream that is already incomplete and not being followed is only counted:
     // its bytes could never reach a hash or a reader, and keeping them would cost a copy per segment.
     const keep = bytes !== null && content > 0 && (content === end - start || this.hash !== null || this.sink !== null);
-    const copy = keep ? Buffer.from(bytes!.subarray(start - origin, capEnd - origin)) : null;
+    const copy = keep ? Buffer.from(bytes!.subarray(base + start - origin, base + capEnd - origin)) : null;
     return { offset: start, bytes: copy, content, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
   }
 
@@ -323,7 +347,7 @@ export class DataStream {
       if (q.offset < this.next) {
         // Part of this waiting piece was delivered meanwhile by another copy: a duplicate.
         const dupEnd = Math.min(qEnd, this.next);
-        this.compareWithHistory(q.offset, q.bytes, q.offset, dupEnd, q.packet);
+        this.compareWithHistory(q.offset, q.bytes, 0, q.bytes ? q.bytes.length : 0, q.offset, dupEnd, q.packet);
         this.duplicateBytes += dupEnd - q.offset;
         if (q.newOnSubflow) this.reinjectedBytes += dupEnd - q.offset;
       }
@@ -335,7 +359,7 @@ export class DataStream {
         this.reorderedSegments++;
         this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
       }
-      if (q.bytes || q.content === 0) this.deliverPiece(q.offset, q.bytes, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
+      if (q.bytes || q.content === 0) this.deliverPiece(q.offset, q.bytes, 0, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
       else this.countPiece(q, qEnd);
     }
   }

@@ -626,7 +626,7 @@ export class AnalysisEngine {
     const stream = s.streams[sdir];
     if (s.fallback && conn.kind === 'initial' && dir.mappings.list.length === 0) {
       // Plain TCP from the start: the subflow byte stream is the data-level stream.
-      const dup = stream.add(rel - 1, captured > 0 ? buf.subarray(p.payloadOffset, p.payloadOffset + captured) : null, len, time, n, rel >= newFrom);
+      const dup = stream.addFrom(rel - 1, captured > 0 ? buf : null, p.payloadOffset, captured, len, time, n, rel >= newFrom);
       if (rel >= newFrom) dir.reinjectedBytes += dup;
       dir.dataBytes += len;
       return;
@@ -651,7 +651,7 @@ export class AnalysisEngine {
         const added = m.checksum.add(pos - m.ssn, pieceEnd - pos, buf, startIdx, pieceCaptured, { time, packet: n, newOnSubflow: isNew, from: dir }, (q) => mm.offset + q);
         if (added > 0 && m.checksum.covered >= m.length) this.settleChecksum(conn, m, stream, n);
       } else {
-        const dup = stream.add(offset, pieceCaptured > 0 ? buf.subarray(startIdx, startIdx + pieceCaptured) : null, pieceEnd - pos, time, n, isNew);
+        const dup = stream.addFrom(offset, pieceCaptured > 0 ? buf : null, startIdx, pieceCaptured, pieceEnd - pos, time, n, isNew);
         if (isNew) dir.reinjectedBytes += dup;
       }
       pos = pieceEnd;
