@@ -229,6 +229,8 @@ export class AnalysisEngine {
     s.released = true;
     s.streams[0].releaseHistory();
     s.streams[1].releaseHistory();
+    // Mappings only place further segments; a checksummed one still waiting for its bytes is kept for finish().
+    for (const c of s.subflows) for (const d of c.dirs) d.mappings.dropSettled();
   }
 
   /** A closed connection that never offered MPTCP: count it and drop its state. */

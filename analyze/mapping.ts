@@ -126,6 +126,14 @@ export class MappingTable {
     return m !== null && m.checksum === null && m.offset - m.ssn === offset - ssn && ssn + length <= m.ssn + m.length;
   }
 
+  /** Drops every mapping except checksummed ones still pending (the subflows are closed). */
+  dropSettled(): void {
+    const keep = this.list.filter((m) => m.checksum !== null && m.verdict === 'pending');
+    this.list.length = 0;
+    this.list.push(...keep);
+    this.lastHit = null;
+  }
+
   /** A stored mapping identical to (ssn, offset, length): DSS options repeat on every segment of a mapping. */
   findSame(ssn: number, offset: number, length: number, at = this.floor(ssn)): Mapping | null {
     const last = this.lastHit;
