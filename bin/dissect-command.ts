@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { readCapture } from '../dissect/capture-reader.js';
-import { decodePacket } from '../dissect/decode.js';
+import { decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket, tcpFlagsText, type DecodedPacket } from '../dissect/packet.js';
 import { packetJsonLine } from '../dissect/packet-json.js';
 import { endpointText, ipText } from '../dissect/address.js';
@@ -63,7 +63,7 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
 
   const onRecord = (rec: CaptureRecord): boolean => {
     if (t0s < 0) { t0s = rec.tsSec; t0n = rec.tsNsec; }
-    decodePacket(rec, p);
+    decodePacketInChunk(rec, p);
     if (engine) engine.push(rec, p);
     const tag = engine ? engine.lastTag : null;
     if (opts.mptcp) {
