@@ -15,7 +15,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { Rng } from './rng.js';
-import { layoutOf, type Corpus, type SeedCapture, type SeedRecord } from './corpus.js';
+import { layoutOf, type Corpus, type SeedCapture } from './corpus.js';
 import { writeCapture, type Field, type FieldKind, type Style, type WriteRecord } from './writer.js';
 
 export interface FuzzCase {
@@ -163,7 +163,7 @@ function randomOptions(rng: Rng): Buffer {
 
 type Rec = WriteRecord;
 
-function copyRec(r: SeedRecord | Rec): Rec {
+function copyRec(r: Rec): Rec {
   return { tsSec: r.tsSec, tsNsec: r.tsNsec, len: r.len, linktype: r.linktype, data: r.data, layout: r.layout };
 }
 

@@ -3,7 +3,7 @@
  * several interfaces and sections, simple and obsolete packet blocks, unknown blocks) and records where every
  * length field lives, so the mutator can make exactly those lie.
  */
-import type { PacketLayout } from './corpus.js';
+import type { PacketLayout, SeedRecord } from './corpus.js';
 
 export type FieldKind =
   | 'pcap.magic' | 'pcap.version' | 'pcap.snaplen' | 'pcap.linktype' | 'pcap.caplen' | 'pcap.len' | 'pcap.frac'
@@ -22,14 +22,8 @@ export interface Field {
   le: boolean;
 }
 
-export interface WriteRecord {
-  tsSec: number;
-  tsNsec: number;
-  len: number;
-  linktype: number;
-  data: Buffer;
-  layout: PacketLayout;
-}
+/** A record to write: the corpus's record shape (timestamps, lengths, link type, bytes and their layout). */
+export type WriteRecord = SeedRecord;
 
 export interface Written {
   bytes: Buffer;
