@@ -274,9 +274,10 @@ describe('mptcpscope live (root, network namespaces)', () => {
       await waitFor('the status line', () => /\[\d+ s\] 10 packets, 0 sessions, 0 subflows, [\d.]+ [kMG]bit\/s/.test(t.screen()), 5000);
       await waitFor('live to stop', () => existsSync(status), 8000);
       expect(readFileSync(status, 'utf8').trim()).toBe('0');
+      // tmux shows the program's last output a moment after it exits.
+      await waitFor('the summary on the terminal', () => t.screen().includes('live:' + topo.cdev(1) + ': 10 packets'), 5000);
       // The status line is erased before the summary.
       expect(t.screen()).not.toMatch(/\[\d+ s\] \d+ packets/);
-      expect(t.screen()).toContain('live:' + topo.cdev(1) + ': 10 packets');
     } finally {
       t.kill();
     }
@@ -300,7 +301,7 @@ describe('mptcpscope live (root, network namespaces)', () => {
       await waitFor('live to exit', () => existsSync(status), 5000);
       expect(readFileSync(status, 'utf8').trim()).toBe('0');
       expect(readFileSync(`${status}.err`, 'utf8')).toContain('stopped (20 packets captured)');
-      expect(t.screen()).toContain(`live:${topo.cdev(1)},${topo.cdev(2)}: 20 packets`);
+      await waitFor('the summary on the terminal', () => t.screen().includes(`live:${topo.cdev(1)},${topo.cdev(2)}: 20 packets`), 5000);
     } finally {
       t.kill();
     }

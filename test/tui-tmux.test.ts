@@ -91,7 +91,7 @@ describe('tui in a pseudo-terminal (tmux)', () => {
 
     // Help opens with ? and closes with q.
     tmux.send('big', '?');
-    const help = await tmux.waitFor('big', (s) => s.includes('Help: keys'), 'the help');
+    const help = await tmux.waitFor('big', (s) => s.includes('Help: keys') && s.includes('quit at once'), 'the help');
     expect(help).toContain('Tab / Shift-Tab');
     expect(help).toContain('Ctrl-C              quit at once');
     expect(help).not.toContain('Packets: session 0');

@@ -62,15 +62,26 @@ export class Tmux {
     this.run(['resize-window', '-t', name, '-x', String(cols), '-y', String(rows)]);
   }
 
-  /** Polls the pane until `ok(screen)` holds; throws with the last screen after `timeoutMs`. */
+  /**
+   * Polls the pane until `ok(screen)` holds on a settled screen; throws with the last screen after `timeoutMs`.
+   * A terminal program draws a view in several writes, so a screen that already matches may still be
+   * half drawn (CI once caught the help overlay over the old packet list): the match counts only when
+   * the next capture, a moment later, is identical.
+   */
   async waitFor(name: string, ok: (screen: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let screen = '';
+    let matched: string | undefined;
     for (;;) {
       screen = this.capture(name);
-      if (ok(screen)) return screen;
+      if (ok(screen)) {
+        if (screen === matched) return screen;
+        matched = screen;
+      } else {
+        matched = undefined;
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
-      await sleep(50);
+      await sleep(matched === undefined ? 50 : 150);
     }
   }
 
