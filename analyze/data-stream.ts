@@ -6,22 +6,23 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Reservoir } from './reservoir.js';
+import { StorePool } from './store-pool.js';
+import { ByteChain } from './byte-chain.js';
 
 export interface StreamSink {
+  /** `bytes` is valid only during the call: its memory is reused afterwards (copy what is kept). */
   data(offset: number, bytes: Buffer): void;
   gap(offset: number, length: number, reason: string): void;
 }
 
 interface Piece {
   offset: number;
-  /** Captured bytes (owned copy), or null when they were not captured or not kept (see `content`). */
-  bytes: Buffer | null;
+  /** Captured bytes (owned), or null when they were not captured or not kept (see `content`). */
+  bytes: ByteChain | null;
   /** How many of the piece's bytes were captured (with `bytes` null: captured, but not kept). */
   content: number;
   /** Arrival times of the segments merged into this piece, when more than one (each is a reordering sample). */
   arrivals?: number[];
-  /** Backing store with room to append the next contiguous segment (`bytes` is its used part). */
-  store?: Buffer;
   length: number;
   arrival: number;
   packet: number;
@@ -68,8 +69,8 @@ export class DataStream {
   constructor(
     private readonly maxBuffer: number,
     private readonly historyBytes: number,
-    /** Shared by all streams of an engine: out-of-order bytes held in all. */
-    private readonly budget: { used: number; limit: number } = { used: 0, limit: Infinity },
+    /** Shared by all streams of an engine: out-of-order bytes held in all, and their recycled stores. */
+    private readonly budget: StorePool = new StorePool(),
   ) {
   }
 
@@ -125,6 +126,13 @@ export class DataStream {
   private deliverPiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, reason: string): void {
     const capEnd = Math.min(end, origin + captured);
     if (capEnd > start && bytes) this.deliver(bytes, base + start - origin, base + capEnd - origin);
+    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
+  }
+
+  /** Delivers [start, end) of a waiting piece whose data offset `origin` is the chain's first byte. */
+  private deliverChain(origin: number, chain: ByteChain, start: number, end: number, reason: string): void {
+    const capEnd = Math.min(end, origin + chain.length);
+    if (capEnd > start) chain.forEachRange(start - origin, capEnd - origin, (block, s, e) => this.deliver(block, s, e));
     if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
   }
 
@@ -245,7 +253,7 @@ export class DataStream {
         let firstDiff = -1;
         const hi = Math.min(ovEnd, origin + captured, q.offset + q.bytes.length);
         for (let o = ovStart; o < hi; o++) {
-          if (bytes[base + o - origin] !== q.bytes[o - q.offset]) { differing++; if (firstDiff < 0) firstDiff = o; }
+          if (bytes[base + o - origin] !== q.bytes.at(o - q.offset)) { differing++; if (firstDiff < 0) firstDiff = o; }
         }
         if (differing > 0) this.recordConflict(firstDiff, differing, packet);
       }
@@ -281,22 +289,12 @@ export class DataStream {
     }
   }
 
-  /** Appends captured bytes `src[s .. e)` to a waiting piece that they continue, growing its store geometrically. */
+  /** Appends captured bytes `src[s .. e)` to a whole captured waiting piece that they continue. */
   private appendTo(prev: Piece, src: Buffer, s: number, e: number, time: number): void {
     const n = e - s;
-    const used = prev.length;
-    const need = used + n;
-    let store = prev.store ?? prev.bytes!;
-    if (store.length < need) {
-      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(store.length * 2, 4 << 20), 16 << 10));
-      prev.bytes!.copy(grown, 0, 0, used);
-      store = grown;
-    }
-    src.copy(store, used, s, e);
-    prev.store = store;
-    prev.bytes = store.subarray(0, need);
-    prev.length = need;
-    prev.content = need;
+    prev.bytes!.append(src, s, e, this.budget);
+    prev.length += n;
+    prev.content += n;
     this.pendingBytes += n;
     this.budget.used += n;
     if (!prev.arrivals) prev.arrivals = [prev.arrival];
@@ -333,7 +331,7 @@ export class DataStream {
     // A partly captured piece of a stream that is already incomplete and not being followed is only counted:
     // its bytes could never reach a hash or a reader, and keeping them would cost a copy per segment.
     const keep = bytes !== null && content > 0 && (content === end - start || this.hash !== null || this.sink !== null);
-    const copy = keep ? Buffer.from(bytes!.subarray(base + start - origin, base + capEnd - origin)) : null;
+    const copy = keep ? new ByteChain(Buffer.from(bytes!.subarray(base + start - origin, base + capEnd - origin))) : null;
     return { offset: start, bytes: copy, content, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
   }
 
@@ -347,11 +345,15 @@ export class DataStream {
       if (q.offset < this.next) {
         // Part of this waiting piece was delivered meanwhile by another copy: a duplicate.
         const dupEnd = Math.min(qEnd, this.next);
-        this.compareWithHistory(q.offset, q.bytes, 0, q.bytes ? q.bytes.length : 0, q.offset, dupEnd, q.packet);
+        const dup = q.bytes ? q.bytes.slice(0, Math.min(dupEnd - q.offset, q.bytes.length)) : null;
+        this.compareWithHistory(q.offset, dup, 0, dup ? dup.length : 0, q.offset, dupEnd, q.packet);
         this.duplicateBytes += dupEnd - q.offset;
         if (q.newOnSubflow) this.reinjectedBytes += dupEnd - q.offset;
       }
-      if (qEnd <= this.next) continue;
+      if (qEnd <= this.next) {
+        q.bytes?.release(this.budget);
+        continue;
+      }
       if (q.arrivals) {
         this.reorderedSegments += q.arrivals.length;
         for (const a of q.arrivals) this.delays.add(time > a ? time - a : 0);
@@ -359,7 +361,10 @@ export class DataStream {
         this.reorderedSegments++;
         this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
       }
-      if (q.bytes || q.content === 0) this.deliverPiece(q.offset, q.bytes, 0, q.bytes ? q.bytes.length : 0, this.next, qEnd, q.reason);
+      if (q.bytes) {
+        this.deliverChain(q.offset, q.bytes, this.next, qEnd, q.reason);
+        q.bytes.release(this.budget);
+      } else if (q.content === 0) this.deliverPiece(q.offset, null, 0, 0, this.next, qEnd, q.reason);
       else this.countPiece(q, qEnd);
     }
   }

@@ -3,6 +3,7 @@
  * TCP connections into MPTCP sessions, verifies HMACs and DSS checksums, and rebuilds each session's
  * data-level byte streams. `report()` can be called at any time; `finish()` closes the streams.
  */
+import { StorePool } from './store-pool.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import type { DecodedPacket } from '../dissect/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../dissect/packet.js';
@@ -91,7 +92,8 @@ export class AnalysisEngine {
   connectionsSeen = 0;
   plainClosed = 0;
   /** Out-of-order bytes held by all data-level streams together. */
-  readonly budget = { used: 0, limit: 0 };
+  /** Out-of-order data of all streams: its byte budget and its recycled stores. */
+  readonly budget = new StorePool();
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
   private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };

@@ -1,4 +1,5 @@
 /** Live analysis state: TCP connections (subflows) and MPTCP sessions. */
+import type { StorePool } from './store-pool.js';
 import { DataStream } from './data-stream.js';
 import { MappingTable } from './mapping.js';
 import type { Finding, HmacVerdict, SessionEvent } from './report-types.js';
@@ -116,7 +117,7 @@ export class Session {
   /** Client host address bytes (sender of the first SYN). */
   clientAddr: Buffer;
 
-  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: { used: number; limit: number }) {
+  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: StorePool) {
     this.clientAddr = first.clientAddr;
     this.streams = [new DataStream(maxBuffer, historyBytes, budget), new DataStream(maxBuffer, historyBytes, budget)];
   }
