@@ -1,8 +1,8 @@
 /** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
 export class Reservoir {
   private readonly samples: number[] = [];
-  /** Sorted copy of the samples, made on the first percentile after a change. */
-  private sorted: number[] | null = null;
+  /** Sorted copy of the samples, made on the first percentile after a change (a typed array sorts numerically, natively). */
+  private sorted: Float64Array | null = null;
   private seen = 0;
   private state = 0x9e3779b9;
   max = 0;
@@ -26,7 +26,7 @@ export class Reservoir {
 
   percentile(p: number): number {
     if (this.samples.length === 0) return 0;
-    if (this.sorted === null) this.sorted = [...this.samples].sort((a, b) => a - b);
+    if (this.sorted === null) this.sorted = Float64Array.from(this.samples).sort();
     const sorted = this.sorted;
     const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
     return sorted[idx];
