@@ -9,6 +9,9 @@ import { Reservoir } from './reservoir.js';
 import { StorePool } from './store-pool.js';
 import { ByteChain } from './byte-chain.js';
 
+/** Bytes hashed per call (from the ring of recent bytes). */
+const HASH_BATCH = 64 << 10;
+
 export interface StreamSink {
   /** `bytes` is valid only during the call: its memory is reused afterwards (copy what is kept). */
   data(offset: number, bytes: Buffer): void;
@@ -64,6 +67,8 @@ export class DataStream {
   /** Offsets below this were not remembered (a gap came after them): never compare against them. */
   private historyValidFrom = 0;
   private historyReleased = false;
+  /** Offset up to which `hash` has read; the bytes from there to `next` wait in the ring. */
+  private hashedTo = 0;
   sink: StreamSink | null = null;
 
   constructor(
@@ -136,16 +141,41 @@ export class DataStream {
     if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
   }
 
-  /** Delivers `src[s .. e)`; a view of it is made only for the hash or a sink. */
+  /**
+   * Delivers `src[s .. e)`. The sha256 reads the bytes from the ring of recent bytes, where they are copied
+   * anyway, in batches of HASH_BATCH: one hash call per batch instead of one per segment, and no view per
+   * segment. Bytes are hashed before the ring would overwrite them; what the ring cannot hold (no ring, or a
+   * segment too large) is hashed straight from `src`.
+   */
   private deliver(src: Buffer, s: number, e: number): void {
-    if (this.hash !== null || this.sink !== null) {
-      const chunk = s === 0 && e === src.length ? src : src.subarray(s, e);
-      if (this.hash) this.hash.update(chunk);
-      this.sink?.data(this.next, chunk);
+    const n = e - s;
+    if (this.sink !== null) this.sink.data(this.next, s === 0 && e === src.length ? src : src.subarray(s, e));
+    const size = this.prepareRing(n);
+    if (this.hash !== null) {
+      if (n > size - HASH_BATCH) {
+        this.flushHash();
+        this.hash.update(s === 0 && e === src.length ? src : src.subarray(s, e));
+        this.hashedTo = this.next + n;
+      } else if (this.next + n - this.hashedTo > size) this.flushHash();
     }
-    this.remember(this.next, src, s, e);
-    this.next += e - s;
-    this.delivered += e - s;
+    if (size > 0) this.writeRing(this.next, src, s, e);
+    this.next += n;
+    this.delivered += n;
+    if (this.hash !== null && this.next - this.hashedTo >= HASH_BATCH) this.flushHash();
+  }
+
+  /** Hashes the bytes delivered since the last batch, from the ring. */
+  private flushHash(): void {
+    const hash = this.hash;
+    if (hash === null || this.hashedTo >= this.next) return;
+    const ring = this.history;
+    const size = ring.length;
+    const pos = this.hashedTo % size;
+    const n = this.next - this.hashedTo;
+    const first = Math.min(n, size - pos);
+    hash.update(ring.subarray(pos, pos + first));
+    if (first < n) hash.update(ring.subarray(0, n - first));
+    this.hashedTo = this.next;
   }
 
   private gap(length: number, reason: string): void {
@@ -157,14 +187,18 @@ export class DataStream {
     this.historyValidFrom = this.next;
   }
 
-  /** Remembers `src[s .. e)` as the bytes at `offset`. */
-  private remember(offset: number, src: Buffer, s: number, e: number): void {
-    if (this.historyReleased) return;
+  /** Grows the ring for `n` more bytes when it may; returns its size (0: no ring). */
+  private prepareRing(n: number): number {
+    if (this.historyReleased) return 0;
+    if (this.history.length < this.historyBytes && this.history.length < this.next + n) this.growHistory(this.next + n);
+    return this.history.length;
+  }
+
+  /** Remembers `src[s .. e)` as the bytes at `offset` in the ring (prepared by `prepareRing`). */
+  private writeRing(offset: number, src: Buffer, s: number, e: number): void {
     const n = e - s;
-    if (this.history.length < this.historyBytes && this.history.length < this.next + n) this.growHistory(offset + n);
     const h = this.history;
     const size = h.length;
-    if (size === 0) return;
     let from = s;
     let off = offset;
     if (n > size) { off += n - size; from = e - size; }
@@ -176,6 +210,7 @@ export class DataStream {
 
   /** Frees the ring of recent bytes (the session ended); later copies are no longer compared. */
   releaseHistory(): void {
+    this.flushHash();
     this.history = Buffer.alloc(0);
     this.historyReleased = true;
   }
@@ -408,7 +443,10 @@ export class DataStream {
 
   /** sha256 of the delivered bytes, when every byte was delivered (no gap). */
   digest(): string | undefined {
-    if (this.digestHex === undefined && this.hash) this.digestHex = this.hash.digest('hex');
+    if (this.digestHex === undefined && this.hash) {
+      this.flushHash();
+      this.digestHex = this.hash.digest('hex');
+    }
     return this.digestHex;
   }
 

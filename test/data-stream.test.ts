@@ -34,7 +34,8 @@ function prng(seed: number): () => number {
 
 describe('DataStream', () => {
   it('rebuilds a reordered, duplicated stream exactly; rewritten duplicates are conflicts of the changed bytes (seeded)', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 0x7fffffff }), fc.integer({ min: 1, max: 300_000 }), fc.integer({ min: 0, max: 64 }), (seed, size, window) => {
+    const historySizes = fc.constantFrom(0, 4096, 100_000, 256 << 10);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 0x7fffffff }), fc.integer({ min: 1, max: 300_000 }), fc.integer({ min: 0, max: 64 }), historySizes, fc.boolean(), (seed, size, window, history, release) => {
       const rnd = prng(seed);
       const payload = Buffer.alloc(size);
       for (let i = 0; i < size; i++) payload[i] = Math.floor(rnd() * 256);
@@ -43,12 +44,16 @@ describe('DataStream', () => {
       const order = segments.map((s, i) => ({ s, key: i + rnd() * window }));
       order.sort((a, b) => a.key - b.key);
       const pool = new StorePool();
-      const stream = new DataStream(64 << 20, 256 << 10, pool);
+      const stream = new DataStream(64 << 20, history, pool);
+      // The session may close midway: the recent bytes are dropped (later copies are compared with waiting ones only).
+      const releaseAt = release ? Math.floor(rnd() * order.length) : -1;
+      let released = false;
       const got: Buffer[] = [];
       stream.sink = { data: (_o, bytes) => { got.push(Buffer.from(bytes)); }, gap: () => { throw new Error('no gap expected'); } };
       let conflictBytes = 0;
       let packet = 0;
-      for (const { s } of order) {
+      for (const [k, { s }] of order.entries()) {
+        if (k === releaseAt) { stream.releaseHistory(); released = true; }
         stream.add(s.offset, payload.subarray(s.offset, s.offset + s.length), s.length, packet, packet++, true);
         if (rnd() < 0.1) {
           // A copy of the same segment, sometimes with a few bytes rewritten.
@@ -57,8 +62,9 @@ describe('DataStream', () => {
           const flipped = new Set<number>();
           for (let f = 0; f < flips; f++) flipped.add(Math.floor(rnd() * s.length));
           for (const i of flipped) copy[i] ^= 0x5a;
-          // Compared while the original waits, or while it is in the recent-bytes window.
-          if (stream.next - (s.offset + s.length) < 200 << 10) conflictBytes += flipped.size;
+          // Compared while the original waits, or where it is still in the recent-bytes window (`history` bytes).
+          const waiting = s.offset >= stream.next;
+          for (const i of flipped) if (waiting || (!released && s.offset + i >= stream.next - history)) conflictBytes++;
           stream.add(s.offset, copy, s.length, packet, packet++, false);
         }
       }
@@ -70,7 +76,7 @@ describe('DataStream', () => {
       expect(stream.conflictBytes).toBe(conflictBytes);
       expect(stream.buffered).toBe(0);
       expect(pool.used).toBe(0);
-    }), { numRuns: 60, seed: 8675309 });
+    }), { numRuns: 120, seed: 8675309 });
   });
 
   it('ByteChain: appends across blocks, reads any byte and range back, returns its blocks to the pool', () => {
