@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
-import { runAnalyze } from '../analyze-command.js';
 
 export function registerAnalyze(program: Command): void {
   program
@@ -18,6 +17,8 @@ export function registerAnalyze(program: Command): void {
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
     .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; maxTotalBuffer: number; maxUnmatched: number; maxRecordSize: number; color?: boolean }) => {
+      // Loaded on use: a command loads only its own modules (startup counts on every run).
+      const { runAnalyze } = await import('../analyze-command.js');
       await runAnalyze(file, {
         json: opts.json, output: opts.output, version: VERSION,
         color: opts.color ?? (Boolean(process.stdout.isTTY) && !opts.output),

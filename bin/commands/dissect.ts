@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, positiveInt, useColor } from '../cli-kit.js';
-import { runDissect } from '../dissect-command.js';
 
 export function registerDissect(program: Command): void {
   program
@@ -16,6 +15,7 @@ export function registerDissect(program: Command): void {
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
     .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean; sessions?: boolean }) => {
+      const { runDissect } = await import('../dissect-command.js');
       await runDissect(file, { ...opts, color: useColor(opts.color) });
     }));
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, nonNegativeInt } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
-import { runFollow, type FollowDir, type FollowMode } from '../follow-command.js';
+import type { FollowDir, FollowMode } from '../follow-command.js';
 
 export function registerFollow(program: Command): void {
   program
@@ -18,6 +18,7 @@ export function registerFollow(program: Command): void {
       if (!['c2s', 's2c', 'both'].includes(opts.dir)) throw new CliError(`--dir must be c2s, s2c or both, not ${opts.dir}`);
       if ([opts.ascii, opts.hex, opts.raw].filter(Boolean).length > 1) throw new CliError('choose one of --ascii, --hex, --raw');
       const mode: FollowMode = opts.hex ? 'hex' : opts.raw ? 'raw' : 'ascii';
+      const { runFollow } = await import('../follow-command.js');
       await runFollow(file, { session: opts.session, dir: opts.dir as FollowDir, mode, exportDir: opts.export });
     }));
 }

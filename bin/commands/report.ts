@@ -3,8 +3,6 @@ import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { warn } from '../warn.js';
-import { analyzeFile } from '../../analyze/analyze-file.js';
-import { buildReport } from '../../analyze/report.js';
 
 interface ReportOpts { html?: string; json?: string; maxPoints: number; maxBuffer: number }
 
@@ -23,6 +21,8 @@ export function registerReport(program: Command): void {
       // The charting libraries are loaded only by this verb.
       const html = opts.html ? await import('../../analyze/report-html/index.js') : undefined;
       const collector = html ? new html.SeriesCollector(opts.maxPoints) : undefined;
+      const { analyzeFile } = await import('../../analyze/analyze-file.js');
+      const { buildReport } = await import('../../analyze/report.js');
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
       const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION });
       if (opts.json) writeFileAtomic(opts.json, `${JSON.stringify(report, null, 2)}\n`);
