@@ -52,22 +52,34 @@ describe('DataStream', () => {
       stream.sink = { data: (_o, bytes) => { got.push(Buffer.from(bytes)); }, gap: () => { throw new Error('no gap expected'); } };
       let conflictBytes = 0;
       let packet = 0;
+      // Copies of earlier segments (retransmissions, reinjections), some with a few bytes rewritten, added
+      // right away or up to 50 segments later: compared with the waiting original, with the ring of recent
+      // bytes, or with a delivered piece kept as recent bytes.
+      const later: { due: number; s: Segment; copy: Buffer; flipped: Set<number> }[] = [];
+      const addCopy = (s: Segment, copy: Buffer, flipped: Set<number>): void => {
+        const waiting = s.offset >= stream.next;
+        for (const i of flipped) if (waiting || (!released && s.offset + i >= stream.next - history)) conflictBytes++;
+        stream.add(s.offset, copy, s.length, packet, packet++, false);
+      };
       for (const [k, { s }] of order.entries()) {
         if (k === releaseAt) { stream.releaseHistory(); released = true; }
         stream.add(s.offset, payload.subarray(s.offset, s.offset + s.length), s.length, packet, packet++, true);
-        if (rnd() < 0.1) {
-          // A copy of the same segment, sometimes with a few bytes rewritten.
+        if (rnd() < 0.15) {
           const copy = Buffer.from(payload.subarray(s.offset, s.offset + s.length));
           const flips = rnd() < 0.5 ? 0 : 1 + Math.floor(rnd() * Math.min(3, s.length));
           const flipped = new Set<number>();
           for (let f = 0; f < flips; f++) flipped.add(Math.floor(rnd() * s.length));
           for (const i of flipped) copy[i] ^= 0x5a;
-          // Compared while the original waits, or where it is still in the recent-bytes window (`history` bytes).
-          const waiting = s.offset >= stream.next;
-          for (const i of flipped) if (waiting || (!released && s.offset + i >= stream.next - history)) conflictBytes++;
-          stream.add(s.offset, copy, s.length, packet, packet++, false);
+          if (rnd() < 0.5) addCopy(s, copy, flipped);
+          else later.push({ due: k + 1 + Math.floor(rnd() * 50), s, copy, flipped });
+        }
+        for (let j = later.length - 1; j >= 0; j--) {
+          if (later[j].due > k) continue;
+          const c = later.splice(j, 1)[0];
+          addCopy(c.s, c.copy, c.flipped);
         }
       }
+      for (const c of later) addCopy(c.s, c.copy, c.flipped);
       stream.finish(true);
       const rebuilt = Buffer.concat(got);
       expect(rebuilt.length).toBe(size);
