@@ -4,6 +4,7 @@ import { decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
+import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
 
 export interface AnalyzeFileResult {
@@ -25,6 +26,17 @@ export interface AnalyzeHooks {
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts }, hooks.listener);
+  // sha256 of the data-level streams runs on a worker thread, beside the analysis .
+  const pool = new HashOffload();
+  engine.hashOffload = pool;
+  try {
+    return await run(file, engine, hooks);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): Promise<AnalyzeFileResult> {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
   const analyze = (rec: CaptureRecord): void => {
@@ -46,5 +58,6 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   const late = (orderer as TimeOrderer | null)?.late ?? 0;
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
+  await engine.settle();
   return { engine, format: summary.format, truncated: summary.truncated };
 }

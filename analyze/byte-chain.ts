@@ -6,6 +6,7 @@
  * already holds (a single growing buffer copied about as many bytes again as it held), and the blocks go
  * back to the pool when the piece is delivered.
  */
+import { copyBytes } from '../dissect/bytes.js';
 import type { StorePool } from './store-pool.js';
 
 export const CHAIN_BLOCK_BYTES = 64 << 10;
@@ -34,7 +35,7 @@ export class ByteChain {
         blocks.push(tail);
       }
       const n = Math.min(e - s, CHAIN_BLOCK_BYTES - tailUsed);
-      src.copy(tail, tailUsed, s, s + n);
+      copyBytes(src, s, s + n, tail, tailUsed);
       this.length += n;
       s += n;
     }

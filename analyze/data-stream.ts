@@ -4,10 +4,12 @@
  * bounded window of recent bytes (to compare retransmitted and reinjected copies), and records holes
  * instead of inventing bytes.
  */
+import { copyBytes } from '../dissect/bytes.js';
 import { createHash, type Hash } from 'node:crypto';
 import { Reservoir } from './reservoir.js';
 import { StorePool } from './store-pool.js';
 import { ByteChain } from './byte-chain.js';
+import type { HashOffload } from './hash-offload.js';
 
 /** Bytes hashed per call (from the ring of recent bytes). */
 const HASH_BATCH = 64 << 10;
@@ -69,6 +71,9 @@ export class DataStream {
   private historyReleased = false;
   /** Offset up to which `hash` has read; the bytes from there to `next` wait in the ring. */
   private hashedTo = 0;
+  /** The stream's id on the hash worker (with an offload, `hash` only marks that the stream is complete). */
+  private offloadId = 0;
+  private settled = false;
   sink: StreamSink | null = null;
 
   constructor(
@@ -76,7 +81,10 @@ export class DataStream {
     private readonly historyBytes: number,
     /** Shared by all streams of an engine: out-of-order bytes held in all, and their recycled stores. */
     private readonly budget: StorePool = new StorePool(),
+    /** Hashes on a worker thread; `settle()` must then be awaited after `finish()` and before `digest()`. */
+    private readonly offload: HashOffload | null = null,
   ) {
+    if (offload !== null) this.offloadId = offload.open();
   }
 
   get buffered(): number {
@@ -154,7 +162,7 @@ export class DataStream {
     if (this.hash !== null) {
       if (n > size - HASH_BATCH) {
         this.flushHash();
-        this.hash.update(s === 0 && e === src.length ? src : src.subarray(s, e));
+        this.hashRange(src, s, e);
         this.hashedTo = this.next + n;
       } else if (this.next + n - this.hashedTo > size) this.flushHash();
     }
@@ -173,13 +181,24 @@ export class DataStream {
     const pos = this.hashedTo % size;
     const n = this.next - this.hashedTo;
     const first = Math.min(n, size - pos);
-    hash.update(ring.subarray(pos, pos + first));
-    if (first < n) hash.update(ring.subarray(0, n - first));
+    this.hashRange(ring, pos, pos + first);
+    if (first < n) this.hashRange(ring, 0, n - first);
     this.hashedTo = this.next;
   }
 
-  private gap(length: number, reason: string): void {
+  /** The stream is incomplete: no digest. */
+  private dropHash(): void {
+    if (this.hash !== null && this.offload !== null) this.offload.drop(this.offloadId);
     this.hash = null;
+  }
+
+  private hashRange(src: Buffer, s: number, e: number): void {
+    if (this.offload !== null) this.offload.update(this.offloadId, src, s, e);
+    else this.hash!.update(s === 0 && e === src.length ? src : src.subarray(s, e));
+  }
+
+  private gap(length: number, reason: string): void {
+    this.dropHash();
     this.sink?.gap(this.next, length, reason);
     this.missing += length;
     this.missingReasons.add(reason);
@@ -204,8 +223,8 @@ export class DataStream {
     if (n > size) { off += n - size; from = e - size; }
     const pos = off % size;
     const first = Math.min(e - from, size - pos);
-    src.copy(h, pos, from, from + first);
-    if (from + first < e) src.copy(h, 0, from + first, e);
+    copyBytes(src, from, from + first, h, pos);
+    if (from + first < e) copyBytes(src, from + first, e, h, 0);
   }
 
   /** Frees the ring of recent bytes (the session ended); later copies are no longer compared. */
@@ -408,7 +427,7 @@ export class DataStream {
   private countPiece(q: Piece, qEnd: number): void {
     const part = qEnd - this.next;
     const content = part === q.length ? q.content : Math.round((q.content * part) / q.length);
-    this.hash = null;
+    this.dropHash();
     this.delivered += content;
     this.next += content;
     this.historyValidFrom = this.next;
@@ -438,16 +457,29 @@ export class DataStream {
     }
     const end = Math.max(this.highest, this.dataFinOffset >= 0 ? this.dataFinOffset : 0);
     if (end > this.next) this.gap(end - this.next, 'not captured');
-    if (!startKnown) { this.hash = null; this.missingReasons.add('start of the data not captured'); }
+    if (!startKnown) { this.dropHash(); this.missingReasons.add('start of the data not captured'); }
   }
 
   /** sha256 of the delivered bytes, when every byte was delivered (no gap). */
   digest(): string | undefined {
+    if (this.offload !== null) {
+      if (!this.settled) throw new Error('DataStream.digest(): await settle() first (the hash runs on a worker)');
+      return this.digestHex;
+    }
     if (this.digestHex === undefined && this.hash) {
       this.flushHash();
       this.digestHex = this.hash.digest('hex');
     }
     return this.digestHex;
+  }
+
+  /** With a hash offload: collects the digest from the worker (after `finish()`). Without one: nothing to do. */
+  async settle(): Promise<void> {
+    if (this.offload === null || this.settled) return;
+    this.settled = true;
+    if (this.hash === null) return;
+    this.flushHash();
+    this.digestHex = await this.offload.digest(this.offloadId);
   }
 
   get complete(): boolean {

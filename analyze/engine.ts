@@ -4,6 +4,7 @@
  * data-level byte streams. `report()` can be called at any time; `finish()` closes the streams.
  */
 import { StorePool } from './store-pool.js';
+import type { HashOffload } from './hash-offload.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import type { DecodedPacket } from '../dissect/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../dissect/packet.js';
@@ -94,6 +95,8 @@ export class AnalysisEngine {
   /** Out-of-order bytes held by all data-level streams together. */
   /** Out-of-order data of all streams: its byte budget and its recycled stores. */
   readonly budget = new StorePool();
+  /** Set before the first packet to hash data-level streams on a worker thread (then await `settle()` after `finish()`). */
+  hashOffload: HashOffload | null = null;
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
   private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };
@@ -375,7 +378,7 @@ export class AnalysisEngine {
   }
 
   private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {
-    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes, this.budget);
+    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes, this.budget, this.hashOffload);
     s.version = mpc.version ?? 1;
     s.checksum = mpc.flags?.includes('A') ?? false;
     s.start = time;
@@ -790,6 +793,15 @@ export class AnalysisEngine {
         }
       }
     }
+  }
+
+  /**
+   * After `finish()`: collects the stream digests computed on the hash worker (when `hashOffload` was set before
+   * the first packet). Without one there is nothing to wait for.
+   */
+  async settle(): Promise<void> {
+    if (this.hashOffload === null) return;
+    await Promise.all(this.sessions.flatMap((s) => [s.streams[0].settle(), s.streams[1].settle()]));
   }
 }
 

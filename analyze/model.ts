@@ -1,5 +1,6 @@
 /** Live analysis state: TCP connections (subflows) and MPTCP sessions. */
 import type { StorePool } from './store-pool.js';
+import type { HashOffload } from './hash-offload.js';
 import { DataStream } from './data-stream.js';
 import { MappingTable } from './mapping.js';
 import type { Finding, HmacVerdict, SessionEvent } from './report-types.js';
@@ -117,9 +118,9 @@ export class Session {
   /** Client host address bytes (sender of the first SYN). */
   clientAddr: Buffer;
 
-  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: StorePool) {
+  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: StorePool, hashOffload: HashOffload | null = null) {
     this.clientAddr = first.clientAddr;
-    this.streams = [new DataStream(maxBuffer, historyBytes, budget), new DataStream(maxBuffer, historyBytes, budget)];
+    this.streams = [new DataStream(maxBuffer, historyBytes, budget, hashOffload), new DataStream(maxBuffer, historyBytes, budget, hashOffload)];
   }
 
   side(dir: number): SessionSide {

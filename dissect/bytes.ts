@@ -9,3 +9,11 @@ export function be16(b: Buffer, o: number): number {
 export function be32(b: Buffer, o: number): number {
   return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
+
+/**
+ * Copies `src[s .. e)` to `dst` at `at` (callers have checked the bounds). Buffer#copy validates every
+ * argument and wraps the source range in a view on each call; this makes the one view TypedArray#set needs.
+ */
+export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array, at: number): void {
+  dst.set(new Uint8Array(src.buffer, src.byteOffset + s, e - s), at);
+}
