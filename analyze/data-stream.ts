@@ -293,11 +293,11 @@ export class DataStream {
     }
     // Split [start, end) around the pieces already waiting; compare where they overlap.
     let cur = start;
-    const pieces: Piece[] = [];
+    let pieces: Piece[] | null = null; // made only when a new piece is needed (not on the append path)
     for (let i = this.firstEndingAfter(start); i < pending.length; i++) {
       const q = pending[i];
       if (q.offset >= end) break;
-      if (q.offset > cur) pieces.push(this.makePiece(origin, bytes, base, captured, cur, q.offset, time, packet));
+      if (q.offset > cur) (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, q.offset, time, packet));
       const ovStart = Math.max(cur, q.offset);
       const ovEnd = Math.min(end, q.offset + q.length);
       this.duplicateBytes += ovEnd - ovStart;
@@ -321,8 +321,9 @@ export class DataStream {
         prev.content === prev.length && prev.offset + prev.length === cur && (at === pending.length || pending[at].offset >= end)) {
         this.appendTo(prev, bytes, base + cur - origin, base + end - origin, time);
         if (newOnSubflow) prev.newOnSubflow = true;
-      } else pieces.push(this.makePiece(origin, bytes, base, captured, cur, end, time, packet));
+      } else (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, end, time, packet));
     }
+    if (pieces === null) return;
     for (const piece of pieces) {
       piece.newOnSubflow = newOnSubflow;
       this.pendingBytes += piece.length;

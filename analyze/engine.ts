@@ -429,6 +429,7 @@ export class AnalysisEngine {
     sideState.idsn = idsn;
     sideState.base = (idsn + 1n) & ((1n << 64n) - 1n);
     [sideState.baseHi, sideState.baseLo] = u64FromBigInt(sideState.base);
+    sideState.basePair = [sideState.baseHi, sideState.baseLo];
     if (!this.tokens.has(token)) this.tokens.set(token, s);
   }
 
@@ -580,7 +581,7 @@ export class AnalysisEngine {
   /** Offset base (IDSN + 1) of a direction as [hi, lo]; the first 64-bit DSN seen when the keys were not captured. */
   private baseOf(s: Session, sdir: 0 | 1, f: DssFields | null): [number, number] | undefined {
     const side = s.side(sdir);
-    if (side.baseHi !== undefined) return [side.baseHi, side.baseLo!];
+    if (side.basePair !== undefined) return side.basePair;
     let fb = s.fallbackBase[sdir];
     if (fb === undefined && f && f.hasMap && f.dsn64) fb = s.fallbackBase[sdir] = [f.dsnHi, f.dsnLo];
     return fb;

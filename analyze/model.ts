@@ -91,6 +91,8 @@ export interface SessionSide {
   base?: bigint;
   baseHi?: number;
   baseLo?: number;
+  /** [baseHi, baseLo], made once (the hot path reads it on every DSS). */
+  basePair?: [number, number];
 }
 
 export class Session {
