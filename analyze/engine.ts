@@ -604,7 +604,7 @@ export class AnalysisEngine {
       return;
     }
     if (dir.mappings.findSame(ssn, offset, payload) !== null) return; // the same DSS again on a later segment
-    const m: Mapping = { ssn, length: payload, offset, packet: n, checksum: null, verdict: 'pending' };
+    const m: Mapping = dir.mappings.make(ssn, payload, offset, n);
     if (csum >= 0 && payload !== Infinity) {
       const base = this.baseOf(s, sdir, null) ?? [0, 0];
       const dsn = addOffset(base[0], base[1], offset, this.u64Scratch);

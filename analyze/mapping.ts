@@ -93,11 +93,33 @@ export interface Mapping {
   verdict: 'pending' | 'valid' | 'invalid' | 'unverifiable';
 }
 
+/** Pruned mapping objects kept for reuse, per table. */
+const MAX_SPARE = 256;
+
 /** The mappings of one subflow direction, ordered by `ssn`. */
 export class MappingTable {
   readonly list: Mapping[] = [];
   /** The mapping last returned by covering(): consecutive segments usually share it. */
   private lastHit: Mapping | null = null;
+  /**
+   * Pruned mappings without checksum, reused by `make`. The kernel maps every segment separately, so a
+   * mapping object per segment lives until the peer's ACK passes it: long enough to reach V8's old
+   * generation, where dropped ones piled up as garbage and the heap grew with the length of the capture.
+   */
+  private readonly spare: Mapping[] = [];
+
+  /** A new mapping without checksum (a recycled object when one is spare). */
+  make(ssn: number, length: number, offset: number, packet: number): Mapping {
+    const m = this.spare.pop();
+    if (m === undefined) return { ssn, length, offset, packet, checksum: null, verdict: 'pending' };
+    m.ssn = ssn;
+    m.length = length;
+    m.offset = offset;
+    m.packet = packet;
+    m.checksum = null;
+    m.verdict = 'pending';
+    return m;
+  }
 
   /** Adds a mapping unless an identical one (a retransmitted DSS) is known; returns the stored mapping. */
   add(m: Mapping): Mapping {
@@ -183,7 +205,13 @@ export class MappingTable {
     if (this.list.length < this.pruneAt) return;
     let n = 0;
     while (n < this.list.length - 1 && this.list[n].ssn + this.list[n].length < below && (this.list[n].checksum === null || this.list[n].verdict !== 'pending')) n++;
-    if (n > 0) { this.list.splice(0, n); this.lastHit = null; }
+    if (n > 0) {
+      const list = this.list;
+      for (let i = 0; i < n; i++) if (list[i].checksum === null && this.spare.length < MAX_SPARE) this.spare.push(list[i]);
+      list.copyWithin(0, n);
+      list.length -= n;
+      this.lastHit = null;
+    }
     this.pruneAt = Math.max(64, this.list.length * 2);
   }
 
