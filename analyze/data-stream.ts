@@ -11,6 +11,11 @@ import { StorePool } from './store-pool.js';
 import { ByteChain } from './byte-chain.js';
 import type { HashOffload } from './hash-offload.js';
 
+/** The time of the packet being analyzed, set once per packet by the engine. */
+export interface StreamClock {
+  now: number;
+}
+
 /** Bytes hashed per call (from the ring of recent bytes). */
 const HASH_BATCH = 64 << 10;
 
@@ -83,6 +88,8 @@ export class DataStream {
     private readonly budget: StorePool = new StorePool(),
     /** Hashes on a worker thread; `settle()` must then be awaited after `finish()` and before `digest()`. */
     private readonly offload: HashOffload | null = null,
+    /** The current packet's time, shared by the streams of an engine (see `place`). */
+    private readonly clock: StreamClock = { now: 0 },
   ) {
     if (offload !== null) this.offloadId = offload.open();
   }
@@ -106,6 +113,20 @@ export class DataStream {
    * read during the call (what is kept is copied).
    */
   addFrom(offset: number, src: Buffer | null, base: number, captured: number, length: number, time: number, packet: number, newOnSubflow: boolean): number {
+    const clock = this.clock;
+    const saved = clock.now;
+    clock.now = time;
+    const dup = this.place(offset, src, base, captured, length, packet, newOnSubflow);
+    clock.now = saved;
+    return dup;
+  }
+
+  /**
+   * `addFrom` at the shared clock's time. The engine sets the clock once per packet and calls this: a time
+   * passed as an argument is a double that V8 boxes on every call that is not inlined (a heap allocation per
+   * call, several per packet).
+   */
+  place(offset: number, src: Buffer | null, base: number, captured: number, length: number, packet: number, newOnSubflow: boolean): number {
     if (length <= 0) return 0;
     const bytes = src;
     const dupBefore = this.duplicateBytes;
@@ -124,10 +145,10 @@ export class DataStream {
     if (bytes === null) captured = 0;
     if (start === this.next) {
       this.deliverPiece(offset, bytes, base, captured, start, end, 'snaplen');
-      this.drain(time);
+      this.drain();
       return this.duplicateBytes - dupBefore;
     }
-    this.insertPending(offset, bytes, base, captured, start, end, time, packet, newOnSubflow);
+    this.insertPending(offset, bytes, base, captured, start, end, packet, newOnSubflow);
     if (this.pendingBytes > this.maxBuffer || this.budget.used > this.budget.limit) this.skipToPending('buffer limit');
     return this.duplicateBytes - dupBefore;
   }
@@ -272,7 +293,8 @@ export class DataStream {
     if (this.conflicts.length < 100) this.conflicts.push({ offset, length, packet });
   }
 
-  private insertPending(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, time: number, packet: number, newOnSubflow: boolean): void {
+  private insertPending(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, packet: number, newOnSubflow: boolean): void {
+    const time = this.clock.now;
     const pending = this.pending;
     // The common case in headers-only captures: a segment whose bytes are not kept, continuing a waiting
     // range whose bytes are not kept either, with nothing after it to overlap. Extend that range.
@@ -297,7 +319,7 @@ export class DataStream {
     for (let i = this.firstEndingAfter(start); i < pending.length; i++) {
       const q = pending[i];
       if (q.offset >= end) break;
-      if (q.offset > cur) (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, q.offset, time, packet));
+      if (q.offset > cur) (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, q.offset, packet));
       const ovStart = Math.max(cur, q.offset);
       const ovEnd = Math.min(end, q.offset + q.length);
       this.duplicateBytes += ovEnd - ovStart;
@@ -319,9 +341,9 @@ export class DataStream {
       const prev = at > 0 ? pending[at - 1] : null;
       if (bytes !== null && origin + captured >= end && prev !== null && prev.bytes !== null &&
         prev.content === prev.length && prev.offset + prev.length === cur && (at === pending.length || pending[at].offset >= end)) {
-        this.appendTo(prev, bytes, base + cur - origin, base + end - origin, time);
+        this.appendTo(prev, bytes, base + cur - origin, base + end - origin);
         if (newOnSubflow) prev.newOnSubflow = true;
-      } else (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, end, time, packet));
+      } else (pieces ??= []).push(this.makePiece(origin, bytes, base, captured, cur, end, packet));
     }
     if (pieces === null) return;
     for (const piece of pieces) {
@@ -345,7 +367,8 @@ export class DataStream {
   }
 
   /** Appends captured bytes `src[s .. e)` to a whole captured waiting piece that they continue. */
-  private appendTo(prev: Piece, src: Buffer, s: number, e: number, time: number): void {
+  private appendTo(prev: Piece, src: Buffer, s: number, e: number): void {
+    const time = this.clock.now;
     const n = e - s;
     prev.bytes!.append(src, s, e, this.budget);
     prev.length += n;
@@ -380,7 +403,8 @@ export class DataStream {
     }
   }
 
-  private makePiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, time: number, packet: number): Piece {
+  private makePiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, packet: number): Piece {
+    const time = this.clock.now;
     const capEnd = Math.min(end, origin + captured);
     const content = capEnd > start ? capEnd - start : 0;
     // A partly captured piece of a stream that is already incomplete and not being followed is only counted:
@@ -391,7 +415,8 @@ export class DataStream {
   }
 
   /** Delivers waiting pieces that have become contiguous. */
-  private drain(time: number): void {
+  private drain(): void {
+    const time = this.clock.now;
     while (this.pending.length > 0 && this.pending[0].offset <= this.next) {
       const q = this.pending.shift()!;
       this.pendingBytes -= q.length;
@@ -435,13 +460,22 @@ export class DataStream {
     if (part > content) this.gap(part - content, q.reason);
   }
 
+  /** `drain` at time `time` (the first waiting piece's arrival, when giving up on a hole). */
+  private drainAt(time: number): void {
+    const clock = this.clock;
+    const saved = clock.now;
+    clock.now = time;
+    this.drain();
+    clock.now = saved;
+  }
+
   /** Gives up on the hole before the first waiting piece (it never arrived, or memory ran out). */
   private skipToPending(reason: string): void {
     if (reason === 'buffer limit') this.bufferLimitHit = true;
     while ((this.pendingBytes > this.maxBuffer / 2 || this.budget.used > this.budget.limit) && this.pending.length > 0) {
       const first = this.pending[0];
       if (first.offset > this.next) this.gap(first.offset - this.next, reason);
-      this.drain(first.arrival);
+      this.drainAt(first.arrival);
     }
   }
 
@@ -454,7 +488,7 @@ export class DataStream {
     while (this.pending.length > 0) {
       const first = this.pending[0];
       if (first.offset > this.next) this.gap(first.offset - this.next, 'not captured');
-      this.drain(first.arrival);
+      this.drainAt(first.arrival);
     }
     const end = Math.max(this.highest, this.dataFinOffset >= 0 ? this.dataFinOffset : 0);
     if (end > this.next) this.gap(end - this.next, 'not captured');

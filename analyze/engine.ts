@@ -16,7 +16,7 @@ import { newDssFields, readDss, type DssFields } from '../dissect/dss-fields.js'
 import { be32 } from '../dissect/bytes.js';
 import { offsetBetween, addOffset, u64Decimal, u64FromBigInt } from './u64.js';
 import { Conn, Session } from './model.js';
-import type { DataStream } from './data-stream.js';
+import type { DataStream, StreamClock } from './data-stream.js';
 import { ChecksumState, type HeldChunk, type Mapping } from './mapping.js';
 import { widen32 } from './seq-math.js';
 import { addAddrHmac, addressBytes, joinHmac, tokenAndIdsn } from './mptcp-crypto.js';
@@ -95,6 +95,8 @@ export class AnalysisEngine {
   /** Out-of-order bytes held by all data-level streams together. */
   /** Out-of-order data of all streams: its byte budget and its recycled stores. */
   readonly budget = new StorePool();
+  /** The time of the packet being analyzed (read by the hot paths and the data-level streams; see DataStream.place). */
+  readonly clock: StreamClock = { now: 0 };
   /** Set before the first packet to hash data-level streams on a worker thread (then await `settle()` after `finish()`). */
   hashOffload: HashOffload | null = null;
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
@@ -117,6 +119,7 @@ export class AnalysisEngine {
 
   push(rec: CaptureRecord, p: DecodedPacket): void {
     const time = rec.tsSec + rec.tsNsec / 1e9;
+    this.clock.now = time;
     this.packets++;
     this.lastTag = null;
     if (this.firstTime < 0) this.firstTime = time;
@@ -130,7 +133,7 @@ export class AnalysisEngine {
     this.scanOptions(p);
     const opts = this.others;
     if (this.mptcpCount > 0) this.mptcpPackets++;
-    const conn = this.connFor(p, this.mptcpCount > 0, rec.n, time);
+    const conn = this.connFor(p, this.mptcpCount > 0, rec.n);
     if (!conn) return;
     const fromClient = this.isFromClient(conn, p);
     const d = fromClient ? 0 : 1;
@@ -144,7 +147,7 @@ export class AnalysisEngine {
     dir.payloadBytes += p.payloadLength;
     if (this.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
-    if (this.tsval >= 0 && conn.session) this.trackTimestamps(conn, p, d, time);
+    if (this.tsval >= 0 && conn.session) this.trackTimestamps(conn, p, d);
     if (p.flags & TCP_ACK && conn.session) {
       // The ACK covers the other direction's bytes: mappings below it will not be needed again.
       const other = conn.dirs[d ^ 1];
@@ -167,8 +170,8 @@ export class AnalysisEngine {
       this.lastTag = tag;
     }
     for (let i = 0; i < opts.length; i++) this.onOption(conn, p, opts[i], d, rec.n, time);
-    if (this.hasDss && s) this.onDss(conn, this.dss, d, (d ^ conn.sessionDirOfDir0) as 0 | 1, rec.n, time);
-    if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN)) this.onPayload(conn, p, d, rec.n, time);
+    if (this.hasDss && s) this.onDss(conn, this.dss, d, (d ^ conn.sessionDirOfDir0) as 0 | 1, rec.n);
+    if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN)) this.onPayload(conn, p, d, rec.n);
     if (p.flags & TCP_FIN && !dir.finSeen) {
       dir.finSeen = true;
       if (s) this.event(s, { n: rec.n, time: this.rel(time), type: 'FIN', subflow: conn.subflowId, dir: this.sdirName(conn, d) });
@@ -255,7 +258,7 @@ export class AnalysisEngine {
   }
 
   /** Connection key: both endpoints as raw bytes, lower endpoint first, so both directions share it. */
-  private connFor(p: DecodedPacket, hasMptcp: boolean, n: number, time: number): Conn | null {
+  private connFor(p: DecodedPacket, hasMptcp: boolean, n: number): Conn | null {
     // IPv4 packets other than SYNs first try a small cache keyed by the 4-tuple as numbers: no key string.
     const v4 = p.ipVersion === 4;
     const slot = (p.sport ^ p.dport) & (CONN_CACHE_SIZE - 1);
@@ -270,7 +273,7 @@ export class AnalysisEngine {
           ((c.v4A === src && c.v4B === dst && c.v4PortA === p.sport) || (c.v4A === dst && c.v4B === src && c.v4PortA === p.dport))) return c;
       }
     }
-    const conn = this.lookupConn(p, hasMptcp, n, time);
+    const conn = this.lookupConn(p, hasMptcp, n, this.clock.now);
     if (conn && v4) {
       conn.v4A = src;
       conn.v4B = dst;
@@ -378,7 +381,7 @@ export class AnalysisEngine {
   }
 
   private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {
-    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes, this.budget, this.hashOffload);
+    const s = new Session(this.sessions.length, conn, this.opts.maxBuffer, this.opts.historyBytes, this.budget, this.hashOffload, this.clock);
     s.version = mpc.version ?? 1;
     s.checksum = mpc.flags?.includes('A') ?? false;
     s.start = time;
@@ -485,7 +488,7 @@ export class AnalysisEngine {
         // A second DSS in one packet (the first was read in place).
         const f = newDssFields();
         dssFromOption(o, f);
-        this.onDss(conn, f, d, sdir, n, time);
+        this.onDss(conn, f, d, sdir, n);
         return;
       }
       case 'ADD_ADDR': {
@@ -543,7 +546,8 @@ export class AnalysisEngine {
     return s.subflows.find((c) => c.dirs[sdir ^ c.sessionDirOfDir0].addressId === id);
   }
 
-  private onDss(conn: Conn, f: DssFields, d: number, sdir: 0 | 1, n: number, time: number): void {
+  private onDss(conn: Conn, f: DssFields, d: number, sdir: 0 | 1, n: number): void {
+    const time = this.clock.now;
     const s = conn.session!;
     const base = this.baseOf(s, sdir, f);
     let mapOffset = -1;
@@ -618,7 +622,7 @@ export class AnalysisEngine {
     dir.mappings.prune(dir.ackedEnd > 0 ? dir.ackedEnd - MAPPING_KEEP_BELOW_ACK : dir.highestEnd - MAPPING_KEEP_UNACKED);
   }
 
-  private onPayload(conn: Conn, p: DecodedPacket, d: number, n: number, time: number): void {
+  private onPayload(conn: Conn, p: DecodedPacket, d: number, n: number): void {
     const s = conn.session!;
     const dir = conn.dirs[d];
     if (dir.isn < 0) return;
@@ -634,7 +638,7 @@ export class AnalysisEngine {
     const stream = s.streams[sdir];
     if (s.fallback && conn.kind === 'initial' && dir.mappings.list.length === 0) {
       // Plain TCP from the start: the subflow byte stream is the data-level stream.
-      const dup = stream.addFrom(rel - 1, captured > 0 ? buf : null, p.payloadOffset, captured, len, time, n, rel >= newFrom);
+      const dup = stream.place(rel - 1, captured > 0 ? buf : null, p.payloadOffset, captured, len, n, rel >= newFrom);
       if (rel >= newFrom) dir.reinjectedBytes += dup;
       dir.dataBytes += len;
       return;
@@ -656,10 +660,10 @@ export class AnalysisEngine {
       dir.dataBytes += pieceEnd - pos;
       if (m.checksum) {
         const mm = m;
-        const added = m.checksum.add(pos - m.ssn, pieceEnd - pos, buf, startIdx, pieceCaptured, { time, packet: n, newOnSubflow: isNew, from: dir }, (q) => mm.offset + q);
+        const added = m.checksum.add(pos - m.ssn, pieceEnd - pos, buf, startIdx, pieceCaptured, { time: this.clock.now, packet: n, newOnSubflow: isNew, from: dir }, (q) => mm.offset + q);
         if (added > 0 && m.checksum.covered >= m.length) this.settleChecksum(conn, m, stream, n);
       } else {
-        const dup = stream.addFrom(offset, pieceCaptured > 0 ? buf : null, startIdx, pieceCaptured, pieceEnd - pos, time, n, isNew);
+        const dup = stream.place(offset, pieceCaptured > 0 ? buf : null, startIdx, pieceCaptured, pieceEnd - pos, n, isNew);
         if (isNew) dir.reinjectedBytes += dup;
       }
       pos = pieceEnd;
@@ -694,7 +698,8 @@ export class AnalysisEngine {
    * RTT from TCP timestamps, sampled as the kernel does: one TSval per direction is outstanding at a time;
    * the first ACK echoing it from the other side gives a sample.
    */
-  private trackTimestamps(conn: Conn, p: DecodedPacket, d: number, time: number): void {
+  private trackTimestamps(conn: Conn, p: DecodedPacket, d: number): void {
+    const time = this.clock.now;
     const mine = conn.dirs[d];
     if (p.payloadLength > 0 && mine.tsPending < 0) {
       mine.tsPending = this.tsval;

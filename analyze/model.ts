@@ -1,7 +1,7 @@
 /** Live analysis state: TCP connections (subflows) and MPTCP sessions. */
 import type { StorePool } from './store-pool.js';
 import type { HashOffload } from './hash-offload.js';
-import { DataStream } from './data-stream.js';
+import { DataStream, type StreamClock } from './data-stream.js';
 import { MappingTable } from './mapping.js';
 import type { Finding, HmacVerdict, SessionEvent } from './report-types.js';
 
@@ -120,9 +120,9 @@ export class Session {
   /** Client host address bytes (sender of the first SYN). */
   clientAddr: Buffer;
 
-  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: StorePool, hashOffload: HashOffload | null = null) {
+  constructor(readonly id: number, first: Conn, maxBuffer: number, historyBytes: number, budget: StorePool, hashOffload: HashOffload | null = null, clock: StreamClock = { now: 0 }) {
     this.clientAddr = first.clientAddr;
-    this.streams = [new DataStream(maxBuffer, historyBytes, budget, hashOffload), new DataStream(maxBuffer, historyBytes, budget, hashOffload)];
+    this.streams = [new DataStream(maxBuffer, historyBytes, budget, hashOffload, clock), new DataStream(maxBuffer, historyBytes, budget, hashOffload, clock)];
   }
 
   side(dir: number): SessionSide {

@@ -15,5 +15,10 @@ export function be32(b: Buffer, o: number): number {
  * argument and wraps the source range in a view on each call; this makes the one view TypedArray#set needs.
  */
 export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array, at: number): void {
+  // A few bytes (the payload left by a small snaplen) are copied one by one: no view object to make and collect.
+  if (e - s <= 64) {
+    for (let i = s; i < e; i++) dst[at++] = src[i];
+    return;
+  }
   dst.set(new Uint8Array(src.buffer, src.byteOffset + s, e - s), at);
 }
