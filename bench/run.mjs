@@ -40,7 +40,7 @@
 //                       rebuild by someone else during the run cannot mix two
 //                       versions of the code into one set of figures
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createReadStream, cpSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createReadStream, cpSync, symlinkSync, renameSync } from 'node:fs';
 import { tmpdir, homedir, cpus, totalmem, loadavg } from 'node:os';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -95,6 +95,27 @@ function capture(dir, name) {
   if (!existsSync(pcap) || !existsSync(meta)) return null;
   const m = JSON.parse(readFileSync(meta, 'utf8'));
   return { name, file: pcap, packets: m.packets, bytes: statSync(pcap).size, meta: m };
+}
+
+/**
+ * headers-8m: headers-4m twice, the copy shifted by 200 s (editcap -t, mergecap -a), so 8x headers-1m. Only
+ * for memory: it shows whether peak RSS keeps growing with the file or levels off. Derived once and cached.
+ */
+function derive8m(dir, four) {
+  const pcap = join(dir, 'headers-8m.pcap');
+  const meta = join(dir, 'headers-8m.json');
+  if (!four || !have('editcap') || !have('mergecap')) return null;
+  if (!existsSync(pcap) || !existsSync(meta)) {
+    const shifted = join(dir, 'headers-4m-shifted.tmp.pcap');
+    const tmp = join(dir, 'headers-8m.tmp.pcap');
+    let r = spawnSync('editcap', ['-t', '200', four.file, shifted]);
+    if (r.status === 0) r = spawnSync('mergecap', ['-a', '-F', 'pcap', '-w', tmp, four.file, shifted]);
+    rmSync(shifted, { force: true });
+    if (r.status !== 0) { rmSync(tmp, { force: true }); console.error(`bench: headers-8m not made: ${String(r.stderr).trim()}`); return null; }
+    renameSync(tmp, pcap);
+    writeFileSync(meta, JSON.stringify({ packets: 2 * four.packets, derivedFrom: 'headers-4m.pcap twice (editcap -t 200, mergecap -a)' }) + '\n');
+  }
+  return capture(dir, 'headers-8m');
 }
 
 // ------------------------------------------------------------------ measuring
@@ -236,6 +257,7 @@ function profileTop(file, top) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const caps = Object.fromEntries(['headers-1m', 'headers-4m', 'full-300m'].map((n) => [n, capture(o.dir, n)]));
+  caps['headers-8m'] = derive8m(o.dir, caps['headers-4m']);
   const tmpdirBench = mkdtempSync(join(tmpdir(), 'mptcpscope-bench-slices-'));
   process.on('exit', () => rmSync(tmpdirBench, { recursive: true, force: true }));
 
@@ -252,6 +274,7 @@ async function main() {
   const all = [
     { id: 'analyze-1m', label: 'mptcpscope analyze --json', cap: caps['headers-1m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true },
     { id: 'analyze-4m', label: 'mptcpscope analyze --json', cap: caps['headers-4m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true },
+    { id: 'analyze-8m', label: 'mptcpscope analyze --json', cap: caps['headers-8m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true },
     { id: 'dissect-1m', label: 'mptcpscope dissect --json', cap: caps['headers-1m'], argv: (f) => cli('dissect', '--json', f), mptcpscope: true },
     { id: 'analyze-full', label: 'mptcpscope analyze --json', cap: caps['full-300m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true },
     { id: 'tshark', label: 'tshark -T fields -e mptcp.stream -e mptcp.dsn', cap: tsharkCap, tool: 'tshark',
@@ -367,6 +390,8 @@ function report(results, o, env) {
   const ms = results.filter((r) => r.mptcpscope);
   if (ms.length) { const worst = ms.reduce((a, b) => (b.rssMedianMB > a.rssMedianMB ? b : a)); t('peak RSS < 256 MB (every mptcpscope command, median)', `max ${fmt(worst.rssMedianMB, 0)} MB (${worst.id})`, worst.rssMedianMB < 256); }
   if (a1 && a4) { const g = a4.rssMedianMB / a1.rssMedianMB - 1; t('RSS flat: analyze headers-4m within 10% of headers-1m', `${fmt(a4.rssMedianMB, 0)} vs ${fmt(a1.rssMedianMB, 0)} MB (${g >= 0 ? '+' : ''}${fmt(100 * g, 1)}%)`, Math.abs(g) <= 0.10); }
+  const a8 = by['analyze-8m'];
+  if (a4 && a8) { const g = a8.rssMedianMB / a4.rssMedianMB - 1; t('(reference) RSS levels off: headers-8m vs headers-4m', `${fmt(a8.rssMedianMB, 0)} vs ${fmt(a4.rssMedianMB, 0)} MB (${g >= 0 ? '+' : ''}${fmt(100 * g, 1)}%)`, null); }
   if (af) t('full-payload analyze >= 500 MB/s (full-300m)', `${fmt(af.mbps, 1)} MB/s`, af.mbps >= 500);
   if (d1) t('dissect --json >= 500,000 packets/s (headers-1m)', `${fmtInt(d1.pps)} packets/s`, d1.pps >= 5e5);
   if (targets.length) console.log('\n' + table(targets, [
