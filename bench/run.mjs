@@ -420,18 +420,25 @@ async function profile(o, all) {
   if (r.status !== 0) { console.error(r.stderr); die(`${m.id} failed under --cpu-prof`); }
   const made = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
   if (!made.length) die('no .cpuprofile written');
-  const file = join(dir, made.sort().at(-1));
-  const { rows, totalMs } = profileTop(file, o.top);
+  // Node writes one profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread is
+  // thread 0; the sha256 worker of analyzeFile has its own.
+  const threadOf = (f) => Number(f.split('.').at(-3));
+  made.sort((a, b) => threadOf(a) - threadOf(b));
   const code = CODE;
   console.log(`\ncode: ${code.head} "${code.subject}" (+${code.modifiedFiles} modified tracked files), dist/ built ${code.distBuilt}, dist sha256 ${code.distSha256}${SNAP ? ', run from a snapshot copy' : ''}`);
-  console.log(`profile of ${m.id} (${m.cap.name}, ${fmtInt(m.cap.packets)} packets): ${fmt(r.seconds)} s wall under the profiler, ${fmt(totalMs / 1000)} s sampled; ${relative(ROOT, file)}\n`);
-  console.log(table(rows, [
-    { h: '#', f: (x) => x.rank },
-    { h: 'self ms', f: (x) => fmt(x.ms, 0) },
-    { h: 'self %', f: (x) => fmt(x.pct, 1) },
-    { h: 'function', f: (x) => x.fn, left: true },
-    { h: 'where', f: (x) => x.where, left: true },
-  ]));
+  for (const name of made) {
+    const file = join(dir, name);
+    const { rows, totalMs } = profileTop(file, o.top);
+    const thread = threadOf(name) === 0 ? 'main thread' : `worker thread ${threadOf(name)}`;
+    console.log(`\nprofile of ${m.id} (${m.cap.name}, ${fmtInt(m.cap.packets)} packets), ${thread}: ${fmt(r.seconds)} s wall under the profiler, ${fmt(totalMs / 1000)} s sampled; ${relative(ROOT, file)}\n`);
+    console.log(table(rows, [
+      { h: '#', f: (x) => x.rank },
+      { h: 'self ms', f: (x) => fmt(x.ms, 0) },
+      { h: 'self %', f: (x) => fmt(x.pct, 1) },
+      { h: 'function', f: (x) => x.fn, left: true },
+      { h: 'where', f: (x) => x.where, left: true },
+    ]));
+  }
 }
 
 main().catch((e) => { console.error(`bench: ${e.message}`); process.exit(1); });
