@@ -1,10 +1,11 @@
 /**
  * The captured bytes of one waiting (out-of-order) piece of a data-level stream.
  *
- * The first part is an exact copy of the segment that started the piece; segments that continue it are
- * appended into fixed-size blocks from the engine's StorePool. Growing a piece never copies what it
- * already holds (a single growing buffer copied about as many bytes again as it held), and the blocks go
- * back to the pool when the piece is delivered.
+ * The first part is a copy of the segment that started the piece, in a small store from the engine's
+ * StorePool; segments that continue it are appended into fixed-size blocks from the same pool. Growing a piece
+ * never copies what it already holds (a single growing buffer copied about as many bytes again as it held),
+ * and every store goes back to the pool when the piece is delivered. (A fresh copy per piece, from Node's
+ * shared 8 KiB slabs, made V8 account for external memory churn and collect more often.)
  */
 import { copyBytes } from '../dissect/bytes.js';
 import type { StorePool } from './store-pool.js';
@@ -17,10 +18,20 @@ export class ByteChain {
   /** blocks[0]: the first part (exact size); blocks[1..]: pooled blocks of CHAIN_BLOCK_BYTES, the last one partly used. */
   readonly blocks: Buffer[];
   length: number;
+  /** The pooled store that blocks[0] is a view of, if any. */
+  private firstStore: Buffer | null;
 
-  constructor(first: Buffer) {
+  constructor(first: Buffer, firstStore: Buffer | null = null) {
     this.blocks = [first];
     this.length = first.length;
+    this.firstStore = firstStore;
+  }
+
+  /** A chain holding a copy of `src[s .. e)`, in a store from `pool`. */
+  static copyOf(src: Buffer, s: number, e: number, pool: StorePool): ByteChain {
+    const store = pool.take(e - s);
+    copyBytes(src, s, e, store, 0);
+    return new ByteChain(store.subarray(0, e - s), store);
   }
 
   /** Appends `src[s .. e)`. */
@@ -74,5 +85,7 @@ export class ByteChain {
   release(pool: StorePool): void {
     for (let k = 1; k < this.blocks.length; k++) pool.give(this.blocks[k]);
     this.blocks.length = 1;
+    if (this.firstStore !== null) pool.give(this.firstStore);
+    this.firstStore = null;
   }
 }

@@ -410,7 +410,7 @@ export class DataStream {
     // A partly captured piece of a stream that is already incomplete and not being followed is only counted:
     // its bytes could never reach a hash or a reader, and keeping them would cost a copy per segment.
     const keep = bytes !== null && content > 0 && (content === end - start || this.hash !== null || this.sink !== null);
-    const copy = keep ? new ByteChain(Buffer.from(bytes!.subarray(base + start - origin, base + capEnd - origin))) : null;
+    const copy = keep ? ByteChain.copyOf(bytes!, base + start - origin, base + capEnd - origin, this.budget) : null;
     return { offset: start, bytes: copy, content, length: end - start, arrival: time, packet, reason: 'snaplen', newOnSubflow: false };
   }
 

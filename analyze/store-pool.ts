@@ -15,9 +15,9 @@ export class StorePool {
 
   constructor(private readonly maxIdleBytes = 32 << 20) {}
 
-  /** A store of at least `size` bytes (a power of two, at least 16 KiB); its contents are unspecified. */
+  /** A store of at least `size` bytes (a power of two, at least 4 KiB); its contents are unspecified. */
   take(size: number): Buffer {
-    let cls = 16 << 10;
+    let cls = 4 << 10;
     while (cls < size) cls *= 2;
     const list = this.idle.get(cls);
     const store = list?.pop();
