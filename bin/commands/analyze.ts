@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
+import { boundHeapGrowth } from '../heap-policy.js';
 
 export function registerAnalyze(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerAnalyze(program: Command): void {
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
     .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; maxTotalBuffer: number; maxUnmatched: number; maxRecordSize: number; color?: boolean }) => {
+      boundHeapGrowth();
       // Loaded on use: a command loads only its own modules (startup counts on every run).
       const { runAnalyze } = await import('../analyze-command.js');
       await runAnalyze(file, {

@@ -4,6 +4,7 @@ import { action, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { warn } from '../warn.js';
+import { boundHeapGrowth } from '../heap-policy.js';
 
 const FORMATS = ['text', 'json', 'junit', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -21,6 +22,7 @@ export function registerCheck(program: Command): void {
     .option('--strict', 'warnings fail the check too')
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .action(action(async (files: string[], opts: CheckOpts) => {
+      boundHeapGrowth();
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format must be text, json, junit or github, not ${opts.format}`);
       const format = opts.format as Format;
       // Loaded here, not at start-up: the other verbs do not need the rules machinery.

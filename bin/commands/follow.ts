@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, nonNegativeInt } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
 import type { FollowDir, FollowMode } from '../follow-command.js';
+import { boundHeapGrowth } from '../heap-policy.js';
 
 export function registerFollow(program: Command): void {
   program
@@ -15,6 +16,7 @@ export function registerFollow(program: Command): void {
     .option('--raw', 'the bytes themselves (one direction)')
     .option('--export <dir>', 'write every complete direction of every session to DIR/session-ID-DIR.bin')
     .action(action(async (file: string, opts: { session?: number; dir: string; ascii?: boolean; hex?: boolean; raw?: boolean; export?: string }) => {
+      boundHeapGrowth();
       if (!['c2s', 's2c', 'both'].includes(opts.dir)) throw new CliError(`--dir must be c2s, s2c or both, not ${opts.dir}`);
       if ([opts.ascii, opts.hex, opts.raw].filter(Boolean).length > 1) throw new CliError('choose one of --ascii, --hex, --raw');
       const mode: FollowMode = opts.hex ? 'hex' : opts.raw ? 'raw' : 'ascii';

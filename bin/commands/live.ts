@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, nonNegativeInt, positiveInt, sizeArg, useColor, VERSION } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
+import { boundHeapGrowth } from '../heap-policy.js';
 
 const DEFAULT_SNAPLEN = 262144;
 
@@ -40,6 +41,7 @@ export function registerLive(program: Command): void {
       listInterfaces?: boolean; bufferSize: number; promiscuousMode: boolean; maxBuffer: number; maxConnections: number;
       maxEvents: number; tui?: boolean; color?: boolean;
     }) => {
+      boundHeapGrowth();
       // Loaded on use: live capture's modules are not needed by the other verbs.
       const { listInterfaces, runLive } = await import('../../live/run-live.js');
       if (opts.listInterfaces) { await listInterfaces(); return; }

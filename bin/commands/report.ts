@@ -3,6 +3,7 @@ import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../cli-error.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { warn } from '../warn.js';
+import { boundHeapGrowth } from '../heap-policy.js';
 
 interface ReportOpts { html?: string; json?: string; maxPoints: number; maxBuffer: number }
 
@@ -16,6 +17,7 @@ export function registerReport(program: Command): void {
     .option('--max-points <n>', 'data segments kept per subflow and direction, and drawn per chart', positiveInt, 2000)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .action(action(async (file: string, opts: ReportOpts) => {
+      boundHeapGrowth();
       if (!opts.html && !opts.json) throw new CliError('give --html OUT.html and/or --json OUT.json');
       if (opts.html && opts.html === opts.json) throw new CliError('--html and --json must name different files');
       // The charting libraries are loaded only by this verb.
