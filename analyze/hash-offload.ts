@@ -61,6 +61,8 @@ export class HashOffload {
   private failure: Error | null = null;
   private readonly free: ArrayBuffer[] = [];
   private buffersMade = 0;
+  /** The worker has started running (booting a worker takes tens of milliseconds). */
+  private online = false;
   private batch: Uint8Array | null = null;
   private batchUsed = 0;
   /** (stream id, length) pairs of the current batch, in order; id 0 marks bytes of a dropped stream. */
@@ -72,6 +74,7 @@ export class HashOffload {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { back: port2 }, transferList: [port2] });
     this.backPort = port1;
     w.unref();
+    w.on('online', () => { this.online = true; });
     w.on('message', (m: { id: number; hex: string }) => {
       const p = this.waiting.get(m.id);
       if (!p) return;
@@ -173,7 +176,8 @@ export class HashOffload {
     this.collectReturned();
     const ready = this.free.pop();
     if (ready) return ready;
-    if (this.buffersMade < MAX_BUFFERS || this.worker === null) {
+    // While the worker boots nothing comes back: make more buffers rather than wait (they are reused later).
+    if (this.buffersMade < MAX_BUFFERS || this.worker === null || !this.online) {
       this.buffersMade++;
       return new ArrayBuffer(OFFLOAD_BATCH);
     }
