@@ -17,8 +17,10 @@ import Ajv2020 from 'ajv/dist/2020.js';
 
 const APP = join(ROOT, 'captures', 'tools', 'mptcp_app.py');
 const PORT = 5201;
-const CBYTES = 200_000;
-const SBYTES = 150_000;
+// Together more than one 1 MiB hash batch: `analyze` of the written pcapng then hashes on its worker thread,
+// and its digests are checked against the applications' and the live report's.
+const CBYTES = 700_000;
+const SBYTES = 600_000;
 
 interface Bg {
   child: ChildProcess;
