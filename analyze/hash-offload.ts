@@ -26,6 +26,8 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const back = workerData.back;
+// Linux nice values are per thread: the hashing has slack, the analysis on the main thread has none.
+try { require('node:os').setPriority(10); } catch {}
 const hashes = new Map();
 function hashOf(id) {
   let h = hashes.get(id);
