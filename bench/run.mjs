@@ -182,6 +182,9 @@ async function measureAll(todo, runs) {
   const res = new Map(todo.map((m) => [m.id, []]));
   for (let i = 0; i < runs; i++) {
     for (const m of todo) {
+      // Again before every run: this machine's kernel (DAMON, pageout) reclaims page cache left idle for
+      // half a minute, e.g. while tshark runs, and a run must not measure the disk.
+      await warm(m.cap.file);
       const r = await runOnce(m.argv, m.env);
       if (r.status !== 0) {
         console.error(`\n${m.id}: exit ${r.status}\n${r.stderr}`);
