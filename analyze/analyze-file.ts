@@ -26,7 +26,7 @@ export interface AnalyzeHooks {
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts }, hooks.listener);
-  // sha256 of the data-level streams runs on a worker thread, beside the analysis .
+  // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;
   try {

@@ -92,7 +92,6 @@ export class AnalysisEngine {
   /** TCP connections seen in all, and plain (never MPTCP) ones already closed and forgotten. */
   connectionsSeen = 0;
   plainClosed = 0;
-  /** Out-of-order bytes held by all data-level streams together. */
   /** Out-of-order data of all streams: its byte budget and its recycled stores. */
   readonly budget = new StorePool();
   /** The time of the packet being analyzed (read by the hot paths and the data-level streams; see DataStream.place). */
@@ -431,8 +430,7 @@ export class AnalysisEngine {
     sideState.token = token;
     sideState.idsn = idsn;
     sideState.base = (idsn + 1n) & ((1n << 64n) - 1n);
-    [sideState.baseHi, sideState.baseLo] = u64FromBigInt(sideState.base);
-    sideState.basePair = [sideState.baseHi, sideState.baseLo];
+    sideState.basePair = u64FromBigInt(sideState.base);
     if (!this.tokens.has(token)) this.tokens.set(token, s);
   }
 
@@ -787,7 +785,7 @@ export class AnalysisEngine {
       }
       for (let sdir = 0; sdir < 2; sdir++) {
         const stream = s.streams[sdir];
-        const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).baseHi !== undefined;
+        const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).basePair !== undefined;
         stream.finish(startKnown);
         if (!stream.complete) {
           const reasons = [...stream.missingReasons].join(', ');

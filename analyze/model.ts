@@ -87,11 +87,9 @@ export interface SessionSide {
   key?: string;
   token?: string;
   idsn?: bigint;
-  /** Data-level offset base: IDSN + 1, and the same as 32-bit halves for the hot path. */
+  /** Data-level offset base: IDSN + 1. */
   base?: bigint;
-  baseHi?: number;
-  baseLo?: number;
-  /** [baseHi, baseLo], made once (the hot path reads it on every DSS). */
+  /** `base` as [hi, lo] 32-bit halves, made once (the hot path reads it on every DSS). */
   basePair?: [number, number];
 }
 
