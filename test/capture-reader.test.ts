@@ -128,17 +128,8 @@ function bytes(n: number, seed: number): Buffer {
 // ------------------------------------------------------------------------------------------
 // Collecting helpers
 
-interface Got {
-  n: number;
-  iface: number;
-  linktype: number;
-  tsSec: number;
-  tsNsec: number;
-  tsDigits: number;
-  caplen: number;
-  len: number;
-  data: Buffer;
-}
+/** A record's enumerable fields, kept after the callback (the reader's `buf`/`off` are not). */
+type Got = Pick<CaptureRecord, 'n' | 'iface' | 'linktype' | 'tsSec' | 'tsNsec' | 'tsDigits' | 'caplen' | 'len' | 'data'>;
 
 function copyRec(r: CaptureRecord): Got {
   return {
