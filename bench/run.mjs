@@ -283,6 +283,9 @@ async function main() {
     { id: 'tshark', label: 'tshark -T fields -e mptcp.stream -e mptcp.dsn', cap: tsharkCap, tool: 'tshark',
       argv: (f) => ['tshark', '-n', '-r', f, '-T', 'fields', '-e', 'mptcp.stream', '-e', 'mptcp.dsn'] },
     { id: 'tcpdump', label: 'tcpdump -r -n', cap: caps['headers-1m'], tool: 'tcpdump', argv: (f) => ['tcpdump', '-r', f, '-n'] },
+    // The machine's speed at the moments of the other runs: one thread hashing the file with the same SHA-NI
+    // code as node's crypto. This shared VM's speed moves by 20-30 % within an hour (BENCHMARKS.md).
+    { id: 'sha256-ref', label: '(reference) openssl dgst -sha256', cap: caps['full-300m'], tool: 'openssl', argv: (f) => ['openssl', 'dgst', '-sha256', f] },
   ];
   if (o.list) { for (const m of all) console.log(`${m.id.padEnd(13)} ${m.label} on ${m.cap?.name ?? '(capture missing)'}`); return; }
 
@@ -397,6 +400,8 @@ function report(results, o, env) {
   if (a4 && a8) { const g = a8.rssMedianMB / a4.rssMedianMB - 1; t('(reference) RSS levels off: headers-8m vs headers-4m', `${fmt(a8.rssMedianMB, 0)} vs ${fmt(a4.rssMedianMB, 0)} MB (${g >= 0 ? '+' : ''}${fmt(100 * g, 1)}%)`, null); }
   if (af) t('full-payload analyze >= 500 MB/s (full-300m)', `${fmt(af.mbps, 1)} MB/s`, af.mbps >= 500);
   if (d1) t('dissect --json >= 500,000 packets/s (headers-1m)', `${fmtInt(d1.pps)} packets/s`, d1.pps >= 5e5);
+  const ref = by['sha256-ref'];
+  if (af && ref) t('(reference) full-payload analyze vs openssl sha256 of the same file, one thread', `${fmt(af.mbps / ref.mbps, 2)}x (${fmt(af.mbps, 1)} vs ${fmt(ref.mbps, 1)} MB/s)`, null);
   if (targets.length) console.log('\n' + table(targets, [
     { h: 'target', f: (r) => r.name, left: true },
     { h: 'measured', f: (r) => r.value, left: true },
