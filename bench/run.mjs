@@ -35,6 +35,8 @@
 //                       same code (same snapshot)
 //   --top N             functions to print with --profile (default 25)
 //   --json FILE         write all figures as JSON
+//   --keep-env          run the commands with this shell's environment as is (by default NODE_EXTRA_CA_CERTS
+//                       is removed from it: see STRIPPED_ENV)
 //   --no-snapshot       run dist/ in place.  By default dist/ is first copied
 //                       to a temporary directory (node_modules linked), so a
 //                       rebuild by someone else during the run cannot mix two
@@ -53,6 +55,12 @@ let SNAP = null; // the snapshot's root, standing in for ROOT in the figures
 let CODE = null; // codeVersion() of what is measured
 const NODE = process.execPath;
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+// The environment of the measured commands (see --keep-env).
+let CHILD_ENV = process.env;
+// Set on this sandbox (a CA bundle for its proxy). Node 20 reads and parses that file at every start, before any
+// JavaScript runs: about 40 ms per process here, more than a tenth of a full-300m run. mptcpscope makes no TLS
+// connections, and a user's shell does not normally set it, so it is removed unless --keep-env.
+const STRIPPED_ENV = ['NODE_EXTRA_CA_CERTS'];
 
 // ------------------------------------------------------------------ options
 function parseArgs(argv) {
@@ -76,6 +84,7 @@ function parseArgs(argv) {
     else if (a === '--and-profile') o.andProfile = true;
     else if (a === '--json') o.json = resolve(val());
     else if (a === '--no-snapshot') o.snapshot = false;
+    else if (a === '--keep-env') o.keepEnv = true;
     else if (a === '-h' || a === '--help') {
       const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
       console.log(src.slice(1, src.findIndex((l) => l.startsWith('import'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
@@ -127,7 +136,7 @@ function runOnce(argv, env = {}) {
     const full = TIME ? [TIME, '-f', '%e %M %U %S', '-o', timeOut, ...argv] : argv;
     const devnull = openSync('/dev/null', 'w');
     const t0 = process.hrtime.bigint();
-    const child = spawn(full[0], full.slice(1), { stdio: ['ignore', devnull, 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(full[0], full.slice(1), { stdio: ['ignore', devnull, 'pipe'], env: { ...CHILD_ENV, ...env } });
     closeSync(devnull);
     let stderr = '';
     child.stderr.on('data', (d) => { if (stderr.length < 20000) stderr += d; });
@@ -301,11 +310,13 @@ async function main() {
     m.argv = m.argv(m.cap.file);
   }
 
+  const stripped = o.keepEnv ? [] : STRIPPED_ENV.filter((k) => process.env[k] !== undefined);
+  if (stripped.length) CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !stripped.includes(k)));
   if (o.profile) return profile(o, all);
 
   const todo = all.filter((m) => (!o.only || o.only.includes(m.id)) && (!m.tool || have(m.tool)));
   for (const m of all) if (m.tool && !have(m.tool)) console.error(`bench: ${m.tool} not installed, skipped`);
-  const env = { ...environment(), code: CODE };
+  const env = { ...environment(), code: CODE, strippedEnv: stripped };
   console.error(`bench: ${todo.length} commands x ${o.runs} runs; captures in ${o.dir}; ${TIME ? '/usr/bin/time' : 'VmHWM polling'} for RSS; load average ${env.loadavgStart}`);
   const results = await measureAll(todo, o.runs);
   env.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -371,6 +382,7 @@ function report(results, o, env) {
   const rssOk = (r) => (r.mptcpscope ? (r.rssMedianMB < 256 ? ' PASS' : ' FAIL') : '');
   console.log(`\n${env.date}  ${env.nproc} CPU ${env.cpu}, ${env.memGB} GiB, Linux ${env.kernel}, node ${env.node}; load average ${env.loadavgStart} -> ${env.loadavgEnd}`);
   console.log(`code: ${env.code.head} "${env.code.subject}" (+${env.code.modifiedFiles} modified tracked files), dist/ built ${env.code.distBuilt}, dist sha256 ${env.code.distSha256}${o.snapshot ? ', run from a snapshot copy' : ''}`);
+  if (env.strippedEnv.length) console.log(`environment of the commands: this shell's, without ${env.strippedEnv.join(', ')} (Node parses that CA file at every start; --keep-env keeps it)`);
   console.log(`${o.runs} runs each, round-robin; rates from the median wall time (best = from the min); MB = file size / 10^6; CPU = user + system time of the child (node also uses GC/IO threads); RSS = peak resident set (${TIME ? 'GNU time %M' : 'VmHWM'})\n`);
   console.log(table(results, [
     { h: 'command', f: (r) => r.label, left: true },
