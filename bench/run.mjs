@@ -282,6 +282,8 @@ async function main() {
     tsharkCap = { name: `headers-1m[1-${o.tsharkPackets}]`, file: f, packets: o.tsharkPackets, bytes: statSync(f).size };
   }
 
+  const stripped = o.keepEnv ? [] : STRIPPED_ENV.filter((k) => process.env[k] !== undefined);
+  if (stripped.length) CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !stripped.includes(k)));
   const cli = (...a) => [NODE, CLI, ...a];
   const all = [
     { id: 'analyze-1m', label: 'mptcpscope analyze --json', cap: caps['headers-1m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true },
@@ -294,9 +296,11 @@ async function main() {
     { id: 'tcpdump', label: 'tcpdump -r -n', cap: caps['headers-1m'], tool: 'tcpdump', argv: (f) => ['tcpdump', '-r', f, '-n'] },
     // The machine's speed at the moments of the other runs: one thread hashing the file with the same SHA-NI
     // code as node's crypto. This shared VM's speed moves by 20-30 % within an hour (BENCHMARKS.md).
+    // What was stripped costs, measured at the same moments: full-300m with the shell's environment as is.
+    ...(stripped.length ? [{ id: 'analyze-full-env', label: `mptcpscope analyze --json, with ${stripped.join(', ')}`, cap: caps['full-300m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true, env: Object.fromEntries(stripped.map((k) => [k, process.env[k]])) }] : []),
     { id: 'sha256-ref', label: '(reference) openssl dgst -sha256', cap: caps['full-300m'], tool: 'openssl', argv: (f) => ['openssl', 'dgst', '-sha256', f] },
   ];
-  if (o.list) { for (const m of all) console.log(`${m.id.padEnd(13)} ${m.label} on ${m.cap?.name ?? '(capture missing)'}`); return; }
+  if (o.list) { for (const m of all) console.log(`${m.id.padEnd(16)} ${m.label} on ${m.cap?.name ?? '(capture missing)'}`); return; }
 
   if (!existsSync(CLI)) die(`${relative(ROOT, CLI)} missing: run npm run build`);
   const missing = Object.entries(caps).filter(([, c]) => !c).map(([n]) => n);
@@ -310,8 +314,6 @@ async function main() {
     m.argv = m.argv(m.cap.file);
   }
 
-  const stripped = o.keepEnv ? [] : STRIPPED_ENV.filter((k) => process.env[k] !== undefined);
-  if (stripped.length) CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !stripped.includes(k)));
   if (o.profile) return profile(o, all);
 
   const todo = all.filter((m) => (!o.only || o.only.includes(m.id)) && (!m.tool || have(m.tool)));
@@ -412,6 +414,8 @@ function report(results, o, env) {
   if (a4 && a8) { const g = a8.rssMedianMB / a4.rssMedianMB - 1; t('(reference) RSS levels off: headers-8m vs headers-4m', `${fmt(a8.rssMedianMB, 0)} vs ${fmt(a4.rssMedianMB, 0)} MB (${g >= 0 ? '+' : ''}${fmt(100 * g, 1)}%)`, null); }
   if (af) t('full-payload analyze >= 500 MB/s (full-300m)', `${fmt(af.mbps, 1)} MB/s`, af.mbps >= 500);
   if (d1) t('dissect --json >= 500,000 packets/s (headers-1m)', `${fmtInt(d1.pps)} packets/s`, d1.pps >= 5e5);
+  const withEnv = by['analyze-full-env'];
+  if (af && withEnv) t(`(reference) full-payload analyze with ${env.strippedEnv.join(', ')} set, as in this shell`, `${fmt(withEnv.mbps, 1)} MB/s (median ${fmt(withEnv.medianS)} vs ${fmt(af.medianS)} s)`, null);
   const ref = by['sha256-ref'];
   if (af && ref) t('(reference) full-payload analyze vs openssl sha256 of the same file, one thread', `${fmt(af.mbps / ref.mbps, 2)}x (${fmt(af.mbps, 1)} vs ${fmt(ref.mbps, 1)} MB/s)`, null);
   if (targets.length) console.log('\n' + table(targets, [
@@ -420,7 +424,7 @@ function report(results, o, env) {
     { h: 'result', f: (r) => r.result, left: true },
   ]));
   console.log('\ncommands ($BENCH_DIR = ' + o.dir + '):');
-  for (const r of results) console.log(`  ${r.id.padEnd(13)} ${r.command}`);
+  for (const r of results) console.log(`  ${r.id.padEnd(16)} ${r.command}`);
   if (o.json) {
     writeFileSync(o.json, JSON.stringify({ environment: env, runs: o.runs, results, targets }, null, 1) + '\n');
     console.error(`bench: figures written to ${o.json}`);
