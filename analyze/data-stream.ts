@@ -104,31 +104,23 @@ export class DataStream {
    * (duplicates among them are reinjections rather than TCP retransmissions). Returns the duplicate bytes.
    */
   add(offset: number, bytes: Buffer | null, length: number, time: number, packet: number, newOnSubflow: boolean): number {
-    return this.addFrom(offset, bytes, 0, bytes === null ? 0 : bytes.length, length, time, packet, newOnSubflow);
-  }
-
-  /**
-   * Same as `add`, with the captured content given in place: `captured` bytes at `src[base ..]` (`src` null when
-   * none), e.g. a packet's payload inside the capture reader's chunk, so no view is made for it. `src` is only
-   * read during the call (what is kept is copied).
-   */
-  addFrom(offset: number, src: Buffer | null, base: number, captured: number, length: number, time: number, packet: number, newOnSubflow: boolean): number {
     const clock = this.clock;
     const saved = clock.now;
     clock.now = time;
-    const dup = this.place(offset, src, base, captured, length, packet, newOnSubflow);
+    const dup = this.place(offset, bytes, 0, bytes === null ? 0 : bytes.length, length, packet, newOnSubflow);
     clock.now = saved;
     return dup;
   }
 
   /**
-   * `addFrom` at the shared clock's time. The engine sets the clock once per packet and calls this: a time
-   * passed as an argument is a double that V8 boxes on every call that is not inlined (a heap allocation per
-   * call, several per packet).
+   * `add` at the shared clock's time, with the captured content given in place: `captured` bytes at
+   * `bytes[base ..]` (`bytes` null when none), e.g. a packet's payload inside the capture reader's chunk, so no
+   * view is made for it. `bytes` is only read during the call (what is kept is copied). The engine sets the
+   * clock once per packet and calls this: a time passed as an argument is a double that V8 boxes on every call
+   * that is not inlined (a heap allocation per call, several per packet).
    */
-  place(offset: number, src: Buffer | null, base: number, captured: number, length: number, packet: number, newOnSubflow: boolean): number {
+  place(offset: number, bytes: Buffer | null, base: number, captured: number, length: number, packet: number, newOnSubflow: boolean): number {
     if (length <= 0) return 0;
-    const bytes = src;
     const dupBefore = this.duplicateBytes;
     this.segments++;
     const end = offset + length;
