@@ -294,10 +294,10 @@ async function main() {
     { id: 'tshark', label: 'tshark -T fields -e mptcp.stream -e mptcp.dsn', cap: tsharkCap, tool: 'tshark',
       argv: (f) => ['tshark', '-n', '-r', f, '-T', 'fields', '-e', 'mptcp.stream', '-e', 'mptcp.dsn'] },
     { id: 'tcpdump', label: 'tcpdump -r -n', cap: caps['headers-1m'], tool: 'tcpdump', argv: (f) => ['tcpdump', '-r', f, '-n'] },
-    // The machine's speed at the moments of the other runs: one thread hashing the file with the same SHA-NI
-    // code as node's crypto. This shared VM's speed moves by 20-30 % within an hour (BENCHMARKS.md).
     // What was stripped costs, measured at the same moments: full-300m with the shell's environment as is.
     ...(stripped.length ? [{ id: 'analyze-full-env', label: `mptcpscope analyze --json, with ${stripped.join(', ')}`, cap: caps['full-300m'], argv: (f) => cli('analyze', '--json', f), mptcpscope: true, env: Object.fromEntries(stripped.map((k) => [k, process.env[k]])) }] : []),
+    // The machine's speed at the moments of the other runs: one thread hashing the file with the same SHA-NI
+    // code as node's crypto. This shared VM's speed moves by 20-45 % within an hour (BENCHMARKS.md).
     { id: 'sha256-ref', label: '(reference) openssl dgst -sha256', cap: caps['full-300m'], tool: 'openssl', argv: (f) => ['openssl', 'dgst', '-sha256', f] },
   ];
   if (o.list) { for (const m of all) console.log(`${m.id.padEnd(16)} ${m.label} on ${m.cap?.name ?? '(capture missing)'}`); return; }

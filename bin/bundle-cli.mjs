@@ -3,8 +3,8 @@
 // dist/, plus commander and chalk) into dist/bin/mptcpscope.js and a few chunks in dist/bin/chunks/.
 //
 // Why: Node 20 resolves, reads and compiles every ES module on its own. The analyze path loads about 50 of
-// them; as one file and a handful of chunks, every command starts about 20 ms sooner (0.13 s -> 0.11 s to
-// analyze a small capture, BENCHMARKS.md). The verbs' lazy imports stay lazy: each becomes a chunk.
+// them; as one file and a handful of chunks, every command starts about 20 ms sooner (0.16 s -> 0.13 s
+// median to analyze a small capture, BENCHMARKS.md). The verbs' lazy imports stay lazy: each becomes a chunk.
 //
 // Kept external (loaded from node_modules as before): blessed and blessed-contrib (never bundled, they read
 // their own files at run time), pcap (native addon), vega, vega-lite and yaml (large, loaded only by
