@@ -3,7 +3,7 @@ import { analyzeFile } from '../analyze/analyze-file.js';
 import { buildReport } from '../analyze/report.js';
 import { formatSummary } from '../analyze/summary-text.js';
 import { warn } from './warn.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { EngineOptions } from '../analyze/engine.js';
 import { progressBar } from './progress.js';
 

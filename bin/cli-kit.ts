@@ -1,7 +1,7 @@
 /** Shared pieces of the command line: argument parsers, the error-to-exit-status mapping, the version. */
 import { InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
-import { CliError } from './cli-error.js';
+import { CliError } from '../common/cli-error.js';
 import { CaptureInputError } from '../dissect/record.js';
 
 const require = createRequire(import.meta.url);

@@ -8,7 +8,7 @@ import { analyzeFile } from '../analyze/analyze-file.js';
 import type { StreamSink } from '../analyze/data-stream.js';
 import type { Session } from '../analyze/model.js';
 import { StdoutBatcher } from './output.js';
-import { CliError } from './cli-error.js';
+import { CliError } from '../common/cli-error.js';
 import { warn } from './warn.js';
 
 export type FollowMode = 'ascii' | 'hex' | 'raw';

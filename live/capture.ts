@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { CliError } from '../bin/cli-error.js';
+import { CliError } from '../common/cli-error.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { linktypeOf, type PcapModule, type PcapSessionLike, type PcapStats } from './pcap-module.js';
 

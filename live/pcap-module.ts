@@ -7,7 +7,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { CliError } from '../bin/cli-error.js';
+import { CliError } from '../common/cli-error.js';
 
 /** libpcap's counters (pcap_stats). */
 export interface PcapStats {

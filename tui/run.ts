@@ -3,7 +3,7 @@
  * is a capture, stdout and stdin are terminals), then runs the UI on a file source.
  */
 import { readCapture } from '../dissect/capture-reader.js';
-import { CliError } from '../bin/cli-error.js';
+import { CliError } from '../common/cli-error.js';
 import { FileSource, type CaptureSource } from './source.js';
 import { TuiModel } from './model.js';
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { action, sizeArg, VERSION } from '../cli-kit.js';
-import { CliError } from '../cli-error.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { CliError } from '../../common/cli-error.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { warn } from '../warn.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, nonNegativeInt } from '../cli-kit.js';
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../common/cli-error.js';
 import type { FollowDir, FollowMode } from '../follow-command.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { action, nonNegativeInt, positiveInt, sizeArg, useColor, VERSION } from '../cli-kit.js';
-import { CliError } from '../cli-error.js';
+import { CliError } from '../../common/cli-error.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 
 const DEFAULT_SNAPLEN = 262144;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
-import { CliError } from '../cli-error.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { CliError } from '../../common/cli-error.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
 import { warn } from '../warn.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 
