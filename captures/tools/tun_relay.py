@@ -2,11 +2,16 @@
 """Join two TUN devices that live in two network namespaces into one
 point-to-point IP link (a "wire" whose captures have link type RAW IP).
 
-    tun_relay.py NS_A DEV_A NS_B DEV_B [--ready FILE]
+    tun_relay.py NS_A DEV_A NS_B DEV_B [--ready FILE] [--delay-ab MS] [--delay-ba MS]
 
 Both devices must already exist (ip -n NS tuntap add mode tun name DEV).
 Every IP packet written by the kernel into DEV_A is handed to DEV_B and vice
 versa.  Runs until killed (SIGTERM/SIGINT).
+
+--delay-ab / --delay-ba hold each packet for a fixed one-way delay (in
+milliseconds, fractions allowed) in the direction A->B / B->A: this kernel has
+no netem, so latency is made here.  Packets keep their order within a
+direction (a FIFO per direction: the delay is the same for every packet).
 """
 
 import ctypes
@@ -16,6 +21,8 @@ import select
 import signal
 import struct
 import sys
+import time
+from collections import deque
 
 CLONE_NEWNET = 0x40000000
 TUNSETIFF = 0x400454CA
@@ -42,13 +49,20 @@ def open_tun(ns, dev):
     return fd
 
 
+def take_flag(args, name, default=None):
+    if name in args:
+        i = args.index(name)
+        value = args[i + 1]
+        del args[i:i + 2]
+        return value
+    return default
+
+
 def main():
     args = sys.argv[1:]
-    ready = None
-    if "--ready" in args:
-        i = args.index("--ready")
-        ready = args[i + 1]
-        del args[i:i + 2]
+    ready = take_flag(args, "--ready")
+    delay_ab = float(take_flag(args, "--delay-ab", "0")) / 1000.0
+    delay_ba = float(take_flag(args, "--delay-ba", "0")) / 1000.0
     ns_a, dev_a, ns_b, dev_b = args
     a = open_tun(ns_a, dev_a)
     b = open_tun(ns_b, dev_b)
@@ -57,15 +71,34 @@ def main():
         with open(ready, "w") as f:
             f.write(str(os.getpid()))
     peer = {a: b, b: a}
+    delay = {a: delay_ab, b: delay_ba}
+    # Per source fd: FIFO of (due time, packet) for a delayed direction.
+    queue = {a: deque(), b: deque()}
+
+    def send(dst, pkt):
+        try:
+            os.write(dst, pkt)
+        except OSError:
+            pass  # peer not up yet, or queue full: drop like a wire
+
     try:
         while True:
-            r, _, _ = select.select([a, b], [], [])
+            now = time.monotonic()
+            for src, q in queue.items():
+                while q and q[0][0] <= now:
+                    send(peer[src], q.popleft()[1])
+            dues = [q[0][0] for q in queue.values() if q]
+            timeout = max(0.0, min(dues) - now) if dues else None
+            r, _, _ = select.select([a, b], [], [], timeout)
             for fd in r:
                 try:
                     pkt = os.read(fd, 65536)
-                    os.write(peer[fd], pkt)
                 except OSError:
-                    pass  # peer not up yet, or queue full: drop like a wire
+                    continue
+                if delay[fd] > 0:
+                    queue[fd].append((time.monotonic() + delay[fd], pkt))
+                else:
+                    send(peer[fd], pkt)
     except KeyboardInterrupt:
         pass
 
