@@ -23,6 +23,8 @@ export class ControlPlane {
   private readonly tokens = new Map<string, Session>();
   readonly unmatched: Conn[] = [];
   unmatchedDropped = 0;
+  /** Packets of unmatched connections past --max-unmatched (counted, not listed). */
+  unlistedPackets = 0;
   /** Hashes data-level streams on a worker thread (set by the engine before the first packet). */
   hashOffload: HashOffload | null = null;
   /** Set while observers are attached: per-packet verdicts go there. */
@@ -43,12 +45,15 @@ export class ControlPlane {
   ) {}
 
   markUnmatched(conn: Conn, reason: string, token?: string): void {
+    const listed = conn.kind === 'unmatched';
     conn.kind = 'unmatched';
     conn.unmatchedReason = reason;
     if (token) conn.joinToken = token;
+    if (listed) return;
     if (this.unmatched.length < this.opts.maxUnmatched) { this.unmatched.push(conn); return; }
     // Past the limit: count it and forget it, so a flood of unknown joins keeps memory bounded.
     this.unmatchedDropped++;
+    this.unlistedPackets += conn.packets;
     this.tracker.drop(conn);
     if (this.unmatchedDropped === 1) {
       this.log.finding(null, 'warning', 'UNMATCHED_LIMIT', `more than ${this.opts.maxUnmatched} unmatched subflows: the rest are counted, not listed (--max-unmatched)`, conn.firstPacket);
@@ -62,6 +67,7 @@ export class ControlPlane {
     if (kind === SYN_FIRST) {
       if (mpc) this.startSession(conn, mpc, n, time);
       else if (join) this.startJoin(conn, join, n, time);
+      if (conn.session) this.adopt(conn, conn.session);
       return;
     }
     if (kind !== SYNACK_FIRST) return;
@@ -86,6 +92,21 @@ export class ControlPlane {
       if (this.analysis !== null && conn.hmacSynAck !== 'unverifiable') this.analysis.hmac = conn.hmacSynAck;
       if (conn.hmacSynAck === 'invalid') this.log.finding(s, 'error', 'HMAC_INVALID', `MP_JOIN SYN/ACK HMAC of subflow ${conn.subflowId} does not match the keys and nonces`, n, conn.subflowId);
     }
+  }
+
+  /**
+   * A connection whose first packets came before its SYN (capture started late or packets reordered across
+   * interfaces) was listed as unmatched: it is a subflow of `s` now, counted there only.
+   */
+  private adopt(conn: Conn, s: Session): void {
+    const i = this.unmatched.indexOf(conn);
+    if (i < 0) return;
+    this.unmatched.splice(i, 1);
+    conn.unmatchedReason = undefined;
+    // The SYN itself is counted on the session by the coordinator, like every packet from now on.
+    s.packets += conn.packets - 1;
+    if (conn.start < s.start) s.start = conn.start;
+    if (conn.end > s.end) s.end = conn.end;
   }
 
   private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {

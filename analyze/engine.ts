@@ -125,14 +125,18 @@ export class AnalysisEngine {
     const tracker = this.tracker;
     const conn = tracker.connFor(p, rec.n);
     if (!conn) { if (a !== null) this.notify(p, rec, a); return; }
-    if (tracker.created && !(p.flags & TCP_SYN) && sc.mptcpCount > 0) this.control.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
-    const d = tracker.isFromClient(conn, p) ? 0 : 1;
+    let d = tracker.isFromClient(conn, p) ? 0 : 1;
     tracker.count(conn, p, d, rec.n, time);
+    if (tracker.created && !(p.flags & TCP_SYN) && sc.mptcpCount > 0) this.control.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
     if (sc.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc.tsval, sc.tsecr);
     if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d);
-    if (p.flags & TCP_SYN) this.control.onSyn(conn, tracker.onSyn(conn, p, d, sc.wscale), opts, d, rec.n, time);
+    if (p.flags & TCP_SYN) {
+      const kind = tracker.onSyn(conn, p, d, sc.wscale);
+      if (tracker.swapped) d ^= 1;
+      this.control.onSyn(conn, kind, opts, d, rec.n, time);
+    }
     const s = conn.session;
     const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
     let deliveredBefore = 0;

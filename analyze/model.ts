@@ -42,7 +42,7 @@ export class Conn {
   session: Session | null = null;
   subflowId = -1;
   /** dirs[0]: from the connection's client (the SYN sender, or the first sender when no SYN was seen). */
-  readonly dirs: [ConnDirection, ConnDirection] = [new ConnDirection(), new ConnDirection()];
+  dirs: [ConnDirection, ConnDirection] = [new ConnDirection(), new ConnDirection()];
   /** Session direction of dirs[0]: 0 = c2s, 1 = s2c. */
   sessionDirOfDir0 = 0;
   synSeen = false;
@@ -79,12 +79,26 @@ export class Conn {
   constructor(
     readonly key: string,
     /** Client endpoint text and address bytes (dirs[0] source). */
-    readonly clientText: string,
-    readonly serverText: string,
-    readonly clientAddr: Buffer,
+    public clientText: string,
+    public serverText: string,
+    public clientAddr: Buffer,
     readonly ipVersion: number,
-    readonly clientPort: number,
+    public clientPort: number,
+    /** Server address bytes and port. */
+    public serverAddr: Buffer = Buffer.alloc(0),
+    public serverPort = 0,
   ) {}
+
+  /**
+   * The connection was first seen from the wrong side (its first packets came before its SYN): the SYN sender
+   * becomes the client, with both directions' state.
+   */
+  swapEnds(): void {
+    this.dirs = [this.dirs[1], this.dirs[0]];
+    [this.clientText, this.serverText] = [this.serverText, this.clientText];
+    [this.clientAddr, this.serverAddr] = [this.serverAddr, this.clientAddr];
+    [this.clientPort, this.serverPort] = [this.serverPort, this.clientPort];
+  }
 }
 
 export interface SessionSide {

@@ -43,6 +43,8 @@ export interface DirectionReport {
   missing: number;
   missingReasons: string[];
   dataFin: boolean;
+  /** Data-level bytes before DATA_FIN, when it was seen. */
+  length?: number;
   reinjectedBytes: number;
   duplicateBytes: number;
   conflictingBytes: number;
@@ -118,6 +120,8 @@ export interface CaptureSummary {
   truncated: boolean;
   tcpConnections: number;
   plainTcpConnections: number;
+  plainTcpPackets: number;
+  unlistedTcpPackets: number;
 }
 
 export interface AnalysisReport {

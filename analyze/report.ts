@@ -33,6 +33,7 @@ function directionReport(st: DataStream): DirectionReport {
     },
   };
   if (sha256) r.sha256 = sha256;
+  if (st.dataFinOffset >= 0) r.length = st.dataFinOffset;
   return r;
 }
 
@@ -116,7 +117,8 @@ function unmatchedReport(c: Conn): UnmatchedReport {
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
   let plain = engine.plainClosed;
-  for (const c of engine.conns.values()) if (c.kind === 'plain') plain++;
+  let plainPackets = engine.tracker.plainPackets;
+  for (const c of engine.conns.values()) if (c.kind === 'plain') { plain++; plainPackets += c.packets; }
   const start = engine.packets === 0 ? 0 : engine.minTime;
   const end = engine.packets === 0 ? 0 : engine.maxTime;
   return {
@@ -134,6 +136,8 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       truncated: info.truncated,
       tcpConnections: engine.connectionsSeen,
       plainTcpConnections: plain,
+      plainTcpPackets: plainPackets,
+      unlistedTcpPackets: engine.tracker.droppedPackets + engine.control.unlistedPackets,
     },
     sessions: engine.sessions.map((s) => sessionReport(engine, s)),
     unmatched: engine.unmatched.map(unmatchedReport),

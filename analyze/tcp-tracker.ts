@@ -33,8 +33,13 @@ export class TcpTracker {
   connectionsSeen = 0;
   plainClosed = 0;
   connectionsDropped = 0;
+  /** Packets of plain connections already forgotten, and of connections past --max-connections. */
+  plainPackets = 0;
+  droppedPackets = 0;
   /** Set by `connFor`: the packet created its connection. */
   created = false;
+  /** Set by `onSyn`: the connection's ends were swapped (it was first seen from the server side). */
+  swapped = false;
   /** Set by `segment`: the segment's relative sequence number, and where its bytes new on the subflow begin. */
   segRel = 0;
   segNewFrom = 0;
@@ -85,6 +90,7 @@ export class TcpTracker {
     if (conn) return conn;
     if (this.conns.size >= this.opts.maxConnections) {
       this.connectionsDropped++;
+      this.droppedPackets++;
       this.log.finding(null, 'warning', 'CONNECTION_LIMIT', `more than ${this.opts.maxConnections} TCP connections open at once: later ones not analyzed (--max-connections)`, n);
       return null;
     }
@@ -99,6 +105,8 @@ export class TcpTracker {
       Buffer.from(p.data.subarray(cOff, cOff + alen)),
       p.ipVersion,
       synAck ? p.dport : p.sport,
+      Buffer.from(p.data.subarray(sOff, sOff + alen)),
+      synAck ? p.sport : p.dport,
     );
     conn.id = this.connectionsSeen;
     conn.firstPacket = n;
@@ -142,8 +150,15 @@ export class TcpTracker {
    * each, SYN_REPEATED for a retransmitted one.
    */
   onSyn(conn: Conn, p: DecodedPacket, d: number, wscale: number): number {
-    const dir = conn.dirs[d];
     const isSynAck = (p.flags & TCP_ACK) !== 0;
+    this.swapped = false;
+    // Packets before the handshake (capture reordering) made the first sender the client: the SYN's sender is.
+    if (!conn.synSeen && !conn.synAckSeen && d === (isSynAck ? 0 : 1)) {
+      conn.swapEnds();
+      d ^= 1;
+      this.swapped = true;
+    }
+    const dir = conn.dirs[d];
     if (dir.isn < 0 || !conn.synSeen) dir.isn = p.seq;
     if (!isSynAck) {
       if (conn.synSeen) return SYN_REPEATED;
@@ -230,6 +245,7 @@ export class TcpTracker {
     this.conns.delete(conn.key);
     conn.forgotten = true;
     this.plainClosed++;
+    this.plainPackets += conn.packets;
   }
 
   /** Drops a connection from the table (past a limit): later packets of it start a new one. */
