@@ -219,7 +219,7 @@ export class ControlPlane {
             verdict = expected.rightmost === o.hmac ? 'valid' : 'invalid';
             if (verdict === 'invalid') {
               const why = expected.leftmost === o.hmac
-                ? 'it is the leftmost 64 bits of the HMAC (as Linux before 5.10 sent), RFC 8684 §3.4.1 requires the rightmost'
+                ? 'it is the leftmost 64 bits of the HMAC, as Linux sent before its 2020 fix "mptcp: use rightmost 64 bits in ADD_ADDR HMAC"; RFC 8684 §3.4.1 requires the rightmost'
                 : 'it does not match the keys';
               this.log.finding(s, 'error', 'HMAC_INVALID', `ADD_ADDR HMAC for address ID ${o.addressId} (${o.address}) is wrong: ${why}`, n, conn.subflowId);
             }
@@ -246,7 +246,9 @@ export class ControlPlane {
         return;
       case 'MP_FASTCLOSE':
         ev('MP_FASTCLOSE', { receiverKey: o.receiverKey });
-        this.log.finding(s, 'warning', 'MP_FASTCLOSE', `session closed abruptly with MP_FASTCLOSE`, n, conn.subflowId);
+        // One fact per session: the same MP_FASTCLOSE is sent on every subflow; the finding lists each packet.
+        if (s.fastclosePacket < 0) { s.fastclosePacket = n; s.fastcloseBy = sdir; }
+        this.log.finding(s, 'warning', 'MP_FASTCLOSE', `session closed abruptly with MP_FASTCLOSE, first sent by the ${s.fastcloseBy === 0 ? 'client' : 'server'}`, n);
         return;
       case 'MP_TCPRST':
         conn.closed = 'MP_TCPRST';

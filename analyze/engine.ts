@@ -204,7 +204,10 @@ export class AnalysisEngine {
     if (p.flags & TCP_ACK && other.isn >= 0) a.ack = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
     a.window = tracker.scaledWindow(conn, p, d);
     a.windowShift = tracker.windowShift;
-    if (segmentSeen) a.retransmission = tracker.segRel < tracker.segNewFrom;
+    if (segmentSeen) {
+      a.retransmission = tracker.segRetransmission;
+      a.outOfOrder = tracker.segOutOfOrder;
+    }
     const s = conn.session;
     if (s) {
       a.session = s.id;

@@ -17,7 +17,14 @@ export class ConnDirection {
   payloadBytes = 0;
   dataBytes = 0;
   reinjectedBytes = 0;
+  /** Segments repeating subflow bytes already seen, and segments of new bytes below the highest sequence. */
   retransmissions = 0;
+  outOfOrder = 0;
+  /**
+   * Ranges below `highestEnd` not seen yet, as sorted [start, end) pairs (bounded: the lowest are forgotten
+   * first), so a segment filling one is told apart from a retransmission.
+   */
+  readonly holes: number[] = [];
   finSeen = false;
   readonly mappings = new MappingTable();
   /** MP_JOIN values sent in this direction. */
@@ -133,6 +140,9 @@ export class Session {
   packets = 0;
   start = 0;
   end = 0;
+  /** The first MP_FASTCLOSE (packet number, -1 none) and its sender's session direction. */
+  fastclosePacket = -1;
+  fastcloseBy = -1;
   /** Client host address bytes (sender of the first SYN). */
   clientAddr: Buffer;
 

@@ -69,6 +69,7 @@ export interface SubflowReport {
   dataBytes: { c2s: number; s2c: number };
   reinjectedBytes: number;
   retransmissions: number;
+  outOfOrder: number;
   rttMs?: number;
   tsRttMs?: { samples: number; min: number; avg: number };
   start: number;

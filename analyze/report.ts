@@ -56,6 +56,7 @@ function subflowReport(engine: AnalysisEngine, c: Conn): SubflowReport {
     dataBytes: { c2s: cd.dataBytes, s2c: sd.dataBytes },
     reinjectedBytes: cd.reinjectedBytes + sd.reinjectedBytes,
     retransmissions: cd.retransmissions + sd.retransmissions,
+    outOfOrder: cd.outOfOrder + sd.outOfOrder,
     start: c.start,
     end: c.end,
     firstPacket: c.firstPacket,

@@ -1,6 +1,6 @@
 /** The human-readable summary printed by `analyze`. */
 import { Chalk } from 'chalk';
-import type { AnalysisReport, DirectionReport, Finding, SessionReport } from './report-types.js';
+import type { AnalysisReport, DirectionReport, Finding, SessionReport, SubflowReport } from './report-types.js';
 
 function bytesText(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -51,6 +51,12 @@ function dirLine(name: string, d: DirectionReport, seconds: number): string {
   return line;
 }
 
+/** A join's HMAC verdict and which HMACs it rests on (the third ACK's is checked only when it was captured). */
+function hmacText(f: SubflowReport): string {
+  const checked = [f.hmacSynAck !== 'unverifiable' ? 'SYN/ACK' : '', f.hmacAck !== 'unverifiable' ? 'ACK' : ''].filter(Boolean).join('+');
+  return checked ? `${f.hmac} (${checked})` : (f.hmac ?? '-');
+}
+
 function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor: (f: Finding) => (t: string) => string): string[] {
   const out: string[] = [];
   const first = s.subflows[0];
@@ -63,7 +69,7 @@ function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor:
     rows.push([
       String(f.id), f.client, f.server, `${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}`, f.backup ? 'yes' : 'no',
       String(f.packets), String(f.bytes), String(f.reinjectedBytes), String(f.retransmissions),
-      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? (f.hmac ?? '-') : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
+      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? hmacText(f) : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
     ]);
   }
   out.push(...table(rows).map((l, i) => (i === 0 ? c.dim(`  ${l}`) : `  ${l}`)));

@@ -14,6 +14,8 @@ import type { EngineClock, FindingLog } from './finding-log.js';
 
 /** Slots of the connection cache (a power of two). */
 const CONN_CACHE_SIZE = 64;
+/** Unseen ranges remembered per direction (beyond them, the lowest count as seen). */
+const MAX_HOLES = 64;
 
 /** What a SYN-flagged segment was (see `onSyn`). */
 export const SYN_REPEATED = 0;
@@ -40,9 +42,11 @@ export class TcpTracker {
   created = false;
   /** Set by `onSyn`: the connection's ends were swapped (it was first seen from the server side). */
   swapped = false;
-  /** Set by `segment`: the segment's relative sequence number, and where its bytes new on the subflow begin. */
+  /** Set by `segment`: the segment's relative sequence number, where its bytes new on the subflow begin, and its kind. */
   segRel = 0;
   segNewFrom = 0;
+  segRetransmission = false;
+  segOutOfOrder = false;
   /** Set by `scaledWindow`: the shift applied (-1 unknown). */
   windowShift = -1;
   private readonly connCache: Array<Conn | undefined> = new Array(CONN_CACHE_SIZE).fill(undefined);
@@ -199,17 +203,34 @@ export class TcpTracker {
   }
 
   /**
-   * A payload segment of direction `d` (whose ISN is known): sets `segRel` and `segNewFrom`, counts a
-   * retransmission, and advances the highest sequence seen.
+   * A payload segment of direction `d` (whose ISN is known): sets `segRel`, `segNewFrom` and the segment's kind,
+   * and advances the highest sequence seen. A retransmission repeats subflow bytes already seen on the subflow;
+   * a segment whose bytes are all new but lie below the highest sequence (it fills a hole) is out of order.
    */
   segment(conn: Conn, p: DecodedPacket, d: number): void {
     const dir = conn.dirs[d];
-    const rel = widen32((p.seq - dir.isn) >>> 0, dir.highestEnd);
+    const high = dir.highestEnd;
+    const rel = widen32((p.seq - dir.isn) >>> 0, high);
     const end = rel + p.payloadLength;
-    if (rel < dir.highestEnd) dir.retransmissions++;
     this.segRel = rel;
-    this.segNewFrom = Math.max(rel, dir.highestEnd);
-    if (end > dir.highestEnd) dir.highestEnd = end;
+    this.segRetransmission = false;
+    this.segOutOfOrder = false;
+    this.segNewFrom = rel;
+    if (rel < high) {
+      const below = Math.min(end, high);
+      const filled = dir.holes.length > 0 ? fillHoles(dir.holes, rel, below) : 0;
+      if (filled < below - rel) {
+        this.segRetransmission = true;
+        dir.retransmissions++;
+        this.segNewFrom = high;
+      } else {
+        this.segOutOfOrder = true;
+        dir.outOfOrder++;
+      }
+    } else if (rel > high) {
+      addHole(dir.holes, high, rel);
+    }
+    if (end > high) dir.highestEnd = end;
   }
 
   /** A FIN from direction `d`: true when it is the first one. */
@@ -253,6 +274,30 @@ export class TcpTracker {
     this.conns.delete(conn.key);
     conn.forgotten = true;
   }
+}
+
+/** Removes [s, e) from the sorted hole list; returns how many of its bytes were in holes (new bytes). */
+function fillHoles(holes: number[], s: number, e: number): number {
+  let filled = 0;
+  for (let i = 0; i < holes.length && holes[i] < e; ) {
+    const hs = holes[i];
+    const he = holes[i + 1];
+    if (he <= s) { i += 2; continue; }
+    const os = Math.max(s, hs);
+    const oe = Math.min(e, he);
+    filled += oe - os;
+    if (hs < os && oe < he) { holes.splice(i, 2, hs, os, oe, he); i += 4; }
+    else if (hs < os) { holes[i + 1] = os; i += 2; }
+    else if (oe < he) { holes[i] = oe; i += 2; }
+    else holes.splice(i, 2);
+  }
+  return filled;
+}
+
+/** Appends the unseen range [s, e) above every known hole; the lowest are dropped past MAX_HOLES. */
+function addHole(holes: number[], s: number, e: number): void {
+  holes.push(s, e);
+  if (holes.length > 2 * MAX_HOLES) holes.splice(0, 2);
 }
 
 /** Connection key: both endpoints (address bytes and port) packed in a short string, lower endpoint first. */

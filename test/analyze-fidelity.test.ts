@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { opt } from './helpers/craft.js';
-import { C, KEY_S, S, Trace, c2s, dssChecksum, handshake, idsnOf, s2c, sha, tokenOf, type Flow } from './helpers/trace.js';
+import { C, KEY_S, S, Trace, c2s, dssChecksum, handshake, idsnOf, joinHmacV1, s2c, sha, tokenOf, type Flow } from './helpers/trace.js';
+import { formatSummary } from '../analyze/summary-text.js';
 import type { AnalysisReport } from '../analyze/report-types.js';
 
 const CKEY = 'c1c2c3c4c5c6c7c8';
@@ -70,5 +71,101 @@ describe('fault 2: a connection seen before its SYN is counted once', () => {
     expect(r.unmatched.map((u) => u.packets)).toEqual([1, 1]);
     expect(r.capture.unlistedTcpPackets).toBe(3);
     expectCountedOnce(r);
+  });
+});
+
+describe('fault 5: retransmission, out of order and reinjection as defined', () => {
+  it('a segment filling a subflow hole is out of order; one repeating seen bytes is a retransmission', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const d = bytes(3000);
+    const seg = (i: number) => c2s(tr, f, 1 + i * 1000, d.subarray(i * 1000, (i + 1) * 1000), opt.dss({ dsn: base + BigInt(i * 1000), dsn64: true, ssn: 1 + i * 1000, len: 1000 }));
+    seg(0);
+    seg(2); // bytes 1001..2000 not seen yet
+    seg(1); // fills the hole: out of order, not a retransmission
+    seg(0); // repeats bytes seen: a retransmission
+    const r = tr.report();
+    const sf = r.sessions[0].subflows[0];
+    expect(sf.retransmissions).toBe(1);
+    expect(sf.outOfOrder).toBe(1);
+    expect(sf.reinjectedBytes).toBe(0);
+    expect(r.sessions[0].data.c2s.sha256).toBe(sha(d));
+  });
+
+  it('data-level bytes first sent on another subflow are a reinjection even when they fill a hole on their own subflow', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const j: Flow = { cport: 40001, sport: 443, cisn: 9000, sisn: 70000, csrc: '10.0.1.1' };
+    tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn, flags: 'S', options: [opt.joinSyn(tokenOf(KEY_S, 1), '11111111', 1)] });
+    tr.send({ src: S, dst: j.csrc!, sport: j.sport, dport: j.cport, seq: j.sisn, ack: j.cisn + 1, flags: 'SA', options: [opt.joinSynAck('0000000000000000', '22222222', 0)] });
+    const d = bytes(1500);
+    c2s(tr, f, 1, d.subarray(0, 500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 500 }));
+    // On the join: subflow bytes 501..1000 first (a hole below them), then 1..500 carrying data already sent on subflow 0.
+    c2s(tr, j, 501, d.subarray(500, 1000), opt.dss({ dsn: base + 500n, dsn64: true, ssn: 501, len: 500 }));
+    c2s(tr, j, 1, d.subarray(0, 500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 500 }));
+    c2s(tr, f, 501, d.subarray(1000), opt.dss({ dsn: base + 1000n, dsn64: true, ssn: 501, len: 500 }));
+    const r = tr.report();
+    const [s0, s1] = r.sessions[0].subflows;
+    expect(s1.outOfOrder).toBe(1);
+    expect(s1.retransmissions).toBe(0);
+    expect(s1.reinjectedBytes).toBe(500);
+    expect(s0.reinjectedBytes).toBe(0);
+    expect(r.sessions[0].data.c2s.reinjectedBytes).toBe(500);
+    expect(r.sessions[0].data.c2s.sha256).toBe(sha(d));
+  });
+
+  it('an ADD_ADDR HMAC of the leftmost 64 bits is invalid, named after the Linux fix', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    // Sent by the server: HMAC keyed with the server's then the client's key over ID, address and a zero port.
+    const digest = (id: number) => createHmac('sha256', Buffer.from(KEY_S + CKEY, 'hex')).update(Buffer.from([id, 10, 0, 9, 9, 0, 0])).digest();
+    s2c(tr, f, 1, 1, Buffer.alloc(0), [opt.addAddr(7, '10.0.9.9', digest(7).toString('hex', 0, 8))]);
+    s2c(tr, f, 1, 1, Buffer.alloc(0), [opt.addAddr(8, '10.0.9.9', digest(8).toString('hex', 24, 32))]);
+    const r = tr.report();
+    const bad = r.sessions[0].findings.filter((x) => x.code === 'HMAC_INVALID');
+    expect(bad).toHaveLength(1);
+    expect(bad[0].message).toContain('"mptcp: use rightmost 64 bits in ADD_ADDR HMAC"');
+    expect(bad[0].packets).toEqual([4]);
+    expect(r.sessions[0].events.filter((e) => e.type === 'ADD_ADDR').map((e) => e.hmac)).toEqual(['invalid', 'valid']);
+  });
+});
+
+describe('fault 5: MP_JOIN HMAC verdicts say what was checked', () => {
+  for (const thirdAck of [true, false]) {
+    it(thirdAck ? 'both HMACs captured: valid (SYN/ACK+ACK)' : 'third ACK not captured: valid on the SYN/ACK HMAC alone, and said so', () => {
+      const tr = new Trace();
+      handshake(tr, 1, CKEY, KEY_S);
+      const j: Flow = { cport: 40001, sport: 443, cisn: 9000, sisn: 70000, csrc: '10.0.1.1' };
+      const ra = '0a0b0c0d';
+      const rb = '01020304';
+      tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn, flags: 'S', options: [opt.joinSyn(tokenOf(KEY_S, 1), ra, 1)] });
+      tr.send({ src: S, dst: j.csrc!, sport: j.sport, dport: j.cport, seq: j.sisn, ack: j.cisn + 1, flags: 'SA', options: [opt.joinSynAck(joinHmacV1(KEY_S, CKEY, rb, ra).slice(0, 16), rb, 0)] });
+      if (thirdAck) tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn + 1, ack: j.sisn + 1, flags: 'A', options: [opt.joinAck(joinHmacV1(CKEY, KEY_S, ra, rb).slice(0, 40))] });
+      const r = tr.report();
+      const sf = r.sessions[0].subflows[1];
+      expect(sf).toMatchObject({ hmac: 'valid', hmacSynAck: 'valid', hmacAck: thirdAck ? 'valid' : 'unverifiable' });
+      expect(formatSummary(r, false)).toContain(thirdAck ? 'valid (SYN/ACK+ACK)' : 'valid (SYN/ACK)');
+    });
+  }
+});
+
+describe('fault 6: one finding per fact', () => {
+  it('the MP_FASTCLOSE of a session, sent on two subflows, is one finding listing both packets', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const j: Flow = { cport: 40001, sport: 443, cisn: 9000, sisn: 70000, csrc: '10.0.1.1' };
+    tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn, flags: 'S', options: [opt.joinSyn(tokenOf(KEY_S, 1), '11111111', 1)] });
+    tr.send({ src: S, dst: j.csrc!, sport: j.sport, dport: j.cport, seq: j.sisn, ack: j.cisn + 1, flags: 'SA', options: [opt.joinSynAck('0000000000000000', '22222222', 0)] });
+    const p1 = c2s(tr, j, 1, Buffer.alloc(0), opt.fastclose(KEY_S));
+    const p2 = c2s(tr, f, 1, Buffer.alloc(0), opt.fastclose(KEY_S));
+    const r = tr.report();
+    const fc = r.findings.filter((x) => x.code === 'MP_FASTCLOSE');
+    expect(fc).toHaveLength(1);
+    expect(fc[0].packets).toEqual([p1, p2]);
+    expect(fc[0].subflow).toBeUndefined();
+    expect(fc[0].message).toContain('by the client');
+    expect(r.sessions[0].events.filter((e) => e.type === 'MP_FASTCLOSE')).toHaveLength(2);
   });
 });
