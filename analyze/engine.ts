@@ -55,6 +55,8 @@ export class AnalysisEngine {
   readonly clock: EngineClock = { now: 0, first: -1 };
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
+  /** Set before `finish()` when the capture file ends inside a packet record (a finding, and the reason of trailing gaps). */
+  captureTruncated = false;
   readonly tracker: TcpTracker;
   readonly control: ControlPlane;
   readonly data: DataPlane;
@@ -74,7 +76,7 @@ export class AnalysisEngine {
     this.log = new FindingLog(opts.maxEvents, listener, this.clock);
     this.tracker = new TcpTracker(opts, this.log, this.clock);
     this.control = new ControlPlane(opts, this.log, this.tracker, this.budget, listener);
-    this.data = new DataPlane(this.log, this.control);
+    this.data = new DataPlane(this.log, this.control, opts, this.budget);
   }
 
   get sessions(): Session[] { return this.control.sessions; }
@@ -131,7 +133,7 @@ export class AnalysisEngine {
     if (sc.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc.tsval, sc.tsecr);
-    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d);
+    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d, rec.n);
     if (p.flags & TCP_SYN) {
       const kind = tracker.onSyn(conn, p, d, sc.wscale);
       if (tracker.swapped) d ^= 1;
@@ -169,7 +171,7 @@ export class AnalysisEngine {
     if (sc.hasDss && s) this.data.onDss(conn, sc.dss, d, sdir, rec.n);
     let segmentSeen = false;
     if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN) && conn.dirs[d].isn >= 0) {
-      tracker.segment(conn, p, d);
+      tracker.segment(conn, p, d, rec.n);
       segmentSeen = true;
       this.data.onPayload(conn, p, d, rec.n, tracker.segRel, tracker.segNewFrom);
     }
@@ -178,7 +180,7 @@ export class AnalysisEngine {
     }
     if (conn.kind === 'plain' && (conn.closed !== 'open' || p.flags & TCP_RST)) tracker.forgetPlain(conn);
     else if (s && conn.closed !== 'open' && !s.released && s.subflows.every((c) => c.closed !== 'open')) this.data.releaseSession(s);
-    if (p.flags & TCP_RST && tracker.onRst(conn) && s) {
+    if (p.flags & TCP_RST && tracker.onRst(conn, rec.n) && s) {
       this.log.event(s, { n: rec.n, time: this.log.rel(time), type: 'RST', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
     }
     if (a !== null) {
@@ -238,9 +240,12 @@ export class AnalysisEngine {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.captureTruncated) {
+      this.log.finding(null, 'warning', 'CAPTURE_TRUNCATED', `the capture file ends inside a packet record (read up to packet ${this.packets})`, this.packets > 0 ? [this.packets] : []);
+    }
     for (const s of this.sessions) {
       this.control.finishSession(s);
-      this.data.finishSession(s);
+      this.data.finishSession(s, this.captureTruncated);
     }
     for (const o of this.observers) o.finish?.();
   }

@@ -3,16 +3,19 @@ import type { StorePool } from './store-pool.js';
 import type { HashOffload } from './hash-offload.js';
 import { DataStream, type StreamClock } from './data-stream.js';
 import { MappingTable } from './mapping.js';
+import { UnmappedQueue } from './unmapped.js';
 import type { Finding, HmacVerdict, SessionEvent } from './report-types.js';
 
 /** One direction of a TCP connection. */
 export class ConnDirection {
   /** ISN (sequence number of the SYN), or -1 when the SYN was not seen. */
   isn = -1;
-  /** Highest relative sequence end seen (first payload byte is 1). */
+  /** Highest relative sequence end seen (first payload byte is 1), and the packet that carried it (-1 none). */
   highestEnd = 1;
-  /** Highest relative sequence the peer acknowledged (0: none seen). */
+  highestBy = -1;
+  /** Highest relative sequence the peer acknowledged (0: none seen), and the packet that acknowledged it. */
   ackedEnd = 0;
+  ackedBy = -1;
   packets = 0;
   payloadBytes = 0;
   dataBytes = 0;
@@ -27,6 +30,8 @@ export class ConnDirection {
   readonly holes: number[] = [];
   finSeen = false;
   readonly mappings = new MappingTable();
+  /** Payload that arrived before a mapping covering it. */
+  readonly unmapped = new UnmappedQueue();
   /** MP_JOIN values sent in this direction. */
   nonce?: string;
   addressId: number | null = null;
@@ -69,6 +74,8 @@ export class Conn {
   end = 0;
   closed = 'open';
   resetReason?: string;
+  /** The last RST of the connection (packet number, -1 none). */
+  rstPacket = -1;
   joinToken?: string;
   unmatchedReason?: string;
   /** Removed from the connection table (closed plain connection, or past a limit). */
@@ -118,6 +125,12 @@ export interface SessionSide {
   basePair?: [number, number];
 }
 
+export interface UnmappedLoss {
+  bytes: number;
+  packets: number[];
+  limitHit: boolean;
+}
+
 export class Session {
   version = 1;
   readonly client: SessionSide = {};
@@ -140,6 +153,15 @@ export class Session {
   packets = 0;
   start = 0;
   end = 0;
+  /** Subflow bytes never covered by a mapping, per direction [c2s, s2c]: bytes, some packets, given up at a limit. */
+  readonly unmapped: [UnmappedLoss, UnmappedLoss] = [{ bytes: 0, packets: [], limitHit: false }, { bytes: 0, packets: [], limitHit: false }];
+  /**
+   * Per direction [c2s, s2c]: the highest data-level offset a DATA_ACK of the peer acknowledged and its packet
+   * (proof that bytes were sent), and the packet carrying DATA_FIN (-1: none).
+   */
+  readonly dataAcked: [number, number] = [0, 0];
+  readonly dataAckedBy: [number, number] = [-1, -1];
+  readonly dataFinPacket: [number, number] = [-1, -1];
   /** The first MP_FASTCLOSE (packet number, -1 none) and its sender's session direction. */
   fastclosePacket = -1;
   fastcloseBy = -1;

@@ -36,13 +36,28 @@ export interface DelayFigures {
   maxMs: number;
 }
 
+export interface GapReport {
+  /** Data offset of the first missing byte (0 = the first data byte, i.e. relative DSN - 1). */
+  offset: number;
+  length: number;
+  reason: string;
+  packets: number[];
+}
+
 export interface DirectionReport {
   bytes: number;
   complete: boolean;
   sha256?: string;
   missing: number;
   missingReasons: string[];
+  /** Every hole (up to 100; `gapsNotListed` counts the rest) with its reason and the packets proving it. */
+  gaps: GapReport[];
+  gapsNotListed?: number;
+  /** Subflow payload bytes no DSS mapping ever covered (they could not be placed). */
+  unmappedBytes: number;
   dataFin: boolean;
+  /** The direction had not ended when the capture did (no DATA_FIN, no MP_FASTCLOSE, a subflow still open). */
+  open: boolean;
   /** Data-level bytes before DATA_FIN, when it was seen. */
   length?: number;
   reinjectedBytes: number;

@@ -141,11 +141,11 @@ export class TcpTracker {
   }
 
   /** The ACK covers the other direction's bytes (mappings below it will not be needed again). */
-  onAck(conn: Conn, p: DecodedPacket, d: number): void {
+  onAck(conn: Conn, p: DecodedPacket, d: number, n: number): void {
     const other = conn.dirs[d ^ 1];
     if (other.isn >= 0) {
       const acked = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
-      if (acked > other.ackedEnd && acked <= other.highestEnd + 1) other.ackedEnd = acked;
+      if (acked > other.ackedEnd && acked <= other.highestEnd + 1) { other.ackedEnd = acked; other.ackedBy = n; }
     }
   }
 
@@ -207,7 +207,7 @@ export class TcpTracker {
    * and advances the highest sequence seen. A retransmission repeats subflow bytes already seen on the subflow;
    * a segment whose bytes are all new but lie below the highest sequence (it fills a hole) is out of order.
    */
-  segment(conn: Conn, p: DecodedPacket, d: number): void {
+  segment(conn: Conn, p: DecodedPacket, d: number, n: number): void {
     const dir = conn.dirs[d];
     const high = dir.highestEnd;
     const rel = widen32((p.seq - dir.isn) >>> 0, high);
@@ -230,7 +230,7 @@ export class TcpTracker {
     } else if (rel > high) {
       addHole(dir.holes, high, rel);
     }
-    if (end > high) dir.highestEnd = end;
+    if (end > high) { dir.highestEnd = end; dir.highestBy = n; }
   }
 
   /** A FIN from direction `d`: true when it is the first one. */
@@ -243,7 +243,8 @@ export class TcpTracker {
   }
 
   /** A RST: true when the connection is (now or already) closed by a reset. */
-  onRst(conn: Conn): boolean {
+  onRst(conn: Conn, n: number): boolean {
+    conn.rstPacket = n;
     if (conn.closed === 'open' || conn.closed === 'FIN') conn.closed = conn.closed === 'FIN' ? 'FIN' : 'RST';
     return conn.closed === 'RST';
   }

@@ -169,3 +169,136 @@ describe('fault 6: one finding per fact', () => {
     expect(r.sessions[0].events.filter((e) => e.type === 'MP_FASTCLOSE')).toHaveLength(2);
   });
 });
+
+describe('fault 1: data before its mapping waits for it (RFC 8684 §3.3.1)', () => {
+  for (const checksums of [false, true]) {
+    it(`the issue's 6000-byte example${checksums ? ', with DSS checksums' : ''}: 4500 bytes placed, one gap of 1500 at offset 4500`, () => {
+      const tr = new Trace();
+      const f = handshake(tr, 1, CKEY, KEY_S, checksums ? 0x81 : 0x01);
+      const base = idsnOf(CKEY, 1) + 1n;
+      const d = bytes(6000, 9);
+      const map = (off: number) => opt.dss({ dsn: base + BigInt(off), dsn64: true, ssn: 1 + off, len: 3000, csum: checksums ? dssChecksum(base + BigInt(off), 1 + off, 3000, d.subarray(off, off + 3000)) : undefined });
+      c2s(tr, f, 1501, d.subarray(1500, 3000), null); // no DSS: its mapping comes with the next packet
+      c2s(tr, f, 1, d.subarray(0, 1500), map(0));
+      c2s(tr, f, 3001, d.subarray(3000, 4500), map(3000));
+      const r = tr.report();
+      const s = r.sessions[0];
+      const c = s.data.c2s;
+      expect(c.bytes).toBe(4500);
+      expect(c.missing).toBe(1500);
+      expect(c.complete).toBe(false);
+      expect(c.gaps).toHaveLength(1);
+      expect(c.gaps[0]).toMatchObject({ offset: 4500, length: 1500 });
+      expect(s.subflows[0].dataBytes.c2s).toBe(4500);
+      const codes = s.findings.map((x) => x.code);
+      expect(codes).not.toContain('DSS_CHECKSUM_MISMATCH');
+      expect(codes).not.toContain('DATA_UNMAPPED');
+    });
+  }
+
+  it('bytes no mapping ever covers are reported as unmapped, not as not captured', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const d = bytes(1000);
+    c2s(tr, f, 1, d.subarray(0, 500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 500 }));
+    const lost = c2s(tr, f, 501, d.subarray(500), null);
+    const r = tr.report();
+    const s = r.sessions[0];
+    expect(s.data.c2s.bytes).toBe(500);
+    expect(s.data.c2s.unmappedBytes).toBe(500);
+    const u = s.findings.find((x) => x.code === 'DATA_UNMAPPED');
+    expect(u?.packets).toEqual([lost]);
+  });
+
+  it('waiting unmapped bytes are bounded by --max-buffer', () => {
+    const tr = new Trace({ maxBuffer: 2000 });
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const d = bytes(4000);
+    for (let i = 0; i < 4; i++) c2s(tr, f, 1 + i * 1000, d.subarray(i * 1000, (i + 1) * 1000), null);
+    c2s(tr, f, 1, d.subarray(0, 1000), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 4000 }));
+    const r = tr.report();
+    const c = r.sessions[0].data.c2s;
+    // Two segments were given up when the third arrived; the last two waited for the mapping.
+    expect(c.unmappedBytes).toBe(2000);
+    expect(r.sessions[0].findings.find((x) => x.code === 'DATA_UNMAPPED')?.message).toMatch(/buffer limit/);
+    expect(c.bytes + c.missing).toBe(4000);
+  });
+});
+
+describe('fault 3: every gap has a reason and the packets proving it', () => {
+  const setup = () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    return { tr, f, base: idsnOf(CKEY, 1) + 1n, d: bytes(3000, 7) };
+  };
+  const seg = (t: ReturnType<typeof setup>, i: number, len = 1000) =>
+    c2s(t.tr, t.f, 1 + i * 1000, t.d.subarray(i * 1000, i * 1000 + len), opt.dss({ dsn: t.base + BigInt(i * 1000), dsn64: true, ssn: 1 + i * 1000, len }));
+
+  it('lost in capture: a later segment on the same subflow proves the bytes were sent', () => {
+    const t = setup();
+    seg(t, 0);
+    const later = seg(t, 2);
+    const c = t.tr.report().sessions[0].data.c2s;
+    expect(c.gaps).toEqual([{ offset: 1000, length: 1000, reason: 'lost in capture', packets: [later] }]);
+  });
+
+  it('lost in capture: the peer\'s DATA_ACK proves bytes no captured segment carried', () => {
+    const t = setup();
+    c2s(t.tr, t.f, 1, t.d.subarray(0, 1000), opt.dss({ dsn: t.base, dsn64: true, ssn: 1, len: 2000 }));
+    const ack = s2c(t.tr, t.f, 1, 2001, Buffer.alloc(0), [opt.dataAck(t.base + 2000n)]);
+    const c = t.tr.report().sessions[0].data.c2s;
+    expect(c.gaps).toEqual([{ offset: 1000, length: 1000, reason: 'lost in capture', packets: [ack] }]);
+  });
+
+  it('never sent: the session was aborted by MP_FASTCLOSE before the bytes up to DATA_FIN', () => {
+    const t = setup();
+    seg(t, 0);
+    // DATA_FIN announced at offset 3000 (a DSS without payload), then the abort.
+    c2s(t.tr, t.f, 1001, Buffer.alloc(0), opt.dss({ dsn: t.base + 3000n, dsn64: true, ssn: 0, len: 1, fin: true }));
+    const fc = s2c(t.tr, t.f, 1, 1001, Buffer.alloc(0), [opt.fastclose(CKEY)], 'AR');
+    const r = t.tr.report();
+    const c = r.sessions[0].data.c2s;
+    expect(c.length).toBe(3000);
+    expect(c.gaps).toEqual([{ offset: 1000, length: 2000, reason: 'never sent', packets: [fc] }]);
+    expect(c.missingReasons).toEqual(['never sent']);
+    expect(c.open).toBe(false);
+  });
+
+  it('snaplen: the packet that was cut', () => {
+    const t = setup();
+    const cut = c2s(t.tr, t.f, 1, t.d.subarray(0, 1000), opt.dss({ dsn: t.base, dsn64: true, ssn: 1, len: 1000 }), 200);
+    const c = t.tr.report().sessions[0].data.c2s;
+    expect(c.gaps).toHaveLength(1);
+    expect(c.gaps[0]).toMatchObject({ reason: 'snaplen', packets: [cut] });
+    expect(c.bytes + c.gaps[0].length).toBe(1000);
+  });
+});
+
+describe('fault 4: a truncated capture and a direction still open are said', () => {
+  it('CAPTURE_TRUNCATED is a finding of analyze, and the bytes cut by it have that reason', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    c2s(tr, f, 1, bytes(500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 1500 }));
+    const r = tr.report(true);
+    const t = r.findings.find((x) => x.code === 'CAPTURE_TRUNCATED');
+    expect(t?.severity).toBe('warning');
+    expect(t?.packets).toEqual([tr.n]);
+    expect(r.sessions[0].data.c2s.gaps).toEqual([{ offset: 500, length: 1000, reason: 'capture truncated', packets: [] }]);
+  });
+
+  it('a direction without DATA_FIN whose subflow is open at the end: open, and its missing tail is "capture ended"', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    c2s(tr, f, 1, bytes(500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 1500 }));
+    const r = tr.report();
+    const c = r.sessions[0].data.c2s;
+    expect(c.open).toBe(true);
+    expect(c.gaps).toEqual([{ offset: 500, length: 1000, reason: 'capture ended', packets: [] }]);
+    expect(formatSummary(r, false)).toContain('still open at the end of the capture');
+    expect(r.findings.map((x) => x.code)).not.toContain('CAPTURE_TRUNCATED');
+  });
+});

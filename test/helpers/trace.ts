@@ -56,6 +56,7 @@ export class Trace {
     return this.n;
   }
   report(truncated = false) {
+    this.engine.captureTruncated = truncated;
     this.engine.finish();
     return buildReport(this.engine, { file: 'crafted', format: 'pcap', truncated, version: 'test' });
   }
