@@ -8,7 +8,7 @@ import { TCP_SYN } from '../dissect/packet.js';
 import type { MptcpOption } from '../dissect/mptcp.js';
 import type { HashOffload } from './hash-offload.js';
 import { Conn, Session } from './model.js';
-import { u64FromBigInt } from './u64.js';
+import { offsetBetween, u64FromBigInt } from './u64.js';
 import { addAddrHmac, addressBytes, joinHmac, tokenAndIdsn } from './mptcp-crypto.js';
 import type { EngineListener, EngineOptions } from './engine-options.js';
 import type { FindingLog } from './finding-log.js';
@@ -78,7 +78,7 @@ export class ControlPlane {
         s.version = mpc.version ?? s.version;
         if (mpc.flags?.includes('A')) s.checksum = true;
         if (mpc.senderKey) this.learnKey(s, 1, mpc.senderKey, n);
-        this.log.event(s, { n, time: this.log.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN/ACK', version: s.version, checksum: s.checksum });
+        this.log.event(s, { n, time: this.log.relNow(), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN/ACK', version: s.version, checksum: s.checksum });
       } else {
         this.setFallback(s, 'the SYN/ACK carried no MP_CAPABLE', n, time, 'info');
       }
@@ -123,7 +123,7 @@ export class ControlPlane {
     this.sessions.push(s);
     if (mpc.senderKey) this.learnKey(s, 0, mpc.senderKey, n);
     this.listener.session?.(s);
-    this.log.event(s, { n, time: this.log.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN', version: s.version, checksum: s.checksum, client: conn.clientText, server: conn.serverText });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN', version: s.version, checksum: s.checksum, client: conn.clientText, server: conn.serverText });
   }
 
   private startJoin(conn: Conn, join: MptcpOption, n: number, time: number): void {
@@ -145,7 +145,7 @@ export class ControlPlane {
     d0.nonce = join.senderNonce;
     d0.addressId = join.addressId ?? null;
     d0.backup = join.backup ?? false;
-    this.log.event(s, { n, time: this.log.rel(time), type: 'MP_JOIN', subflow: conn.subflowId, client: conn.clientText, server: conn.serverText, addressId: d0.addressId, backup: d0.backup });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'MP_JOIN', subflow: conn.subflowId, client: conn.clientText, server: conn.serverText, addressId: d0.addressId, backup: d0.backup });
   }
 
   private learnKey(s: Session, side: 0 | 1, key: string, n: number): void {
@@ -168,7 +168,7 @@ export class ControlPlane {
     if (s.fallback) return;
     s.fallback = true;
     s.fallbackReason = reason;
-    this.log.event(s, { n, time: this.log.rel(time), type: 'FALLBACK', reason });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'FALLBACK', reason });
     this.log.finding(s, severity, 'FALLBACK', `fell back to plain TCP: ${reason}`, n);
   }
 
@@ -182,7 +182,7 @@ export class ControlPlane {
     if (o.truncated || !s) return;
     const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
     const ev = (type: string, extra: Record<string, unknown> = {}): void =>
-      this.log.event(s, { n, time: this.log.rel(time), type, subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', ...extra });
+      this.log.event(s, { n, time: this.log.relNow(), type, subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', ...extra });
     switch (o.subtype) {
       case 'MP_CAPABLE':
         if (p.flags & TCP_SYN) return;
@@ -240,10 +240,22 @@ export class ControlPlane {
         ev('MP_PRIO', { backup: o.backup, ...(o.addressId !== undefined ? { addressId: o.addressId } : {}) });
         return;
       }
-      case 'MP_FAIL':
-        ev('MP_FAIL', { dsn: o.dsn });
-        this.log.finding(s, 'error', 'MP_FAIL', `MP_FAIL on subflow ${conn.subflowId} at DSN ${o.dsn}: the receiver detected corrupted data`, n, conn.subflowId);
+      case 'MP_FAIL': {
+        // The receiver of the corrupted data sends it: the DSN is in the other direction's sequence space.
+        const ddir = sdir ^ 1;
+        const base = s.knownBase(ddir);
+        let rel = -1;
+        if (base && o.dsn !== undefined) {
+          const [hi, lo] = u64FromBigInt(BigInt(o.dsn));
+          const off = offsetBetween(hi, lo, base[0], base[1]);
+          if (off >= 0) rel = off + 1;
+        }
+        const dname = ddir === 0 ? 'c2s' : 's2c';
+        ev('MP_FAIL', rel >= 0 ? { dsn: o.dsn, relativeDsn: rel, dataDir: dname } : { dsn: o.dsn, dataDir: dname });
+        const at = rel >= 0 ? `relative DSN ${rel} (DSN ${o.dsn})` : `DSN ${o.dsn}`;
+        this.log.finding(s, 'error', 'MP_FAIL', `MP_FAIL on subflow ${conn.subflowId}: the receiver detected corrupted ${dname} data at ${at}`, n, conn.subflowId);
         return;
+      }
       case 'MP_FASTCLOSE':
         ev('MP_FASTCLOSE', { receiverKey: o.receiverKey });
         // One fact per session: the same MP_FASTCLOSE is sent on every subflow; the finding lists each packet.

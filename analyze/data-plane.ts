@@ -76,7 +76,7 @@ export class DataPlane {
         stream.dataFinOffset = off;
         s.dataFinPacket[sdir] = n;
         const dsn = addOffset(base[0], base[1], off, this.u64Scratch);
-        this.log.event(s, { n, time: this.log.rel(time), type: 'DATA_FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', dsn: u64Decimal(dsn[0], dsn[1]) });
+        this.log.event(s, { n, time: this.log.relNow(), type: 'DATA_FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', dsn: u64Decimal(dsn[0], dsn[1]), relativeDsn: off + 1 });
       }
     }
   }
@@ -97,7 +97,7 @@ export class DataPlane {
     const payload = dataLevelLength === 0 ? Infinity : dataFin ? dataLevelLength - 1 : dataLevelLength;
     if (payload <= 0 || (dataFin && ssnRaw === 0)) return; // a DATA_FIN alone maps no bytes
     if (offset < 0) {
-      this.log.finding(s, 'error', 'MAPPING_INVALID', `a DSS mapping lies before the data-level start or cannot be placed`, n, conn.subflowId);
+      this.log.finding(s, 'error', 'MAPPING_INVALID', `a ${sdir === 0 ? 'c2s' : 's2c'} DSS mapping lies before the data-level start or cannot be placed`, n, conn.subflowId);
       return;
     }
     const ssn = widen32(ssnRaw, dir.highestEnd);
@@ -247,8 +247,9 @@ export class DataPlane {
     if (this.analysis !== null && m.verdict !== 'unverifiable') this.analysis.checksum = m.verdict === 'valid';
     if (m.verdict === 'invalid') {
       const packets = [...new Set(ck.held.map((h) => h.packet))];
-      this.log.finding(s, 'error', 'DSS_CHECKSUM_MISMATCH', `DSS checksum mismatch on subflow ${conn.subflowId} for the mapping at data offset ${m.offset} (${m.length} bytes): the data was altered in transit`, packets.length ? packets : [n], conn.subflowId);
-      this.log.event(s, { n, time: this.log.rel(this.log.clock.now), type: 'DSS_CHECKSUM_MISMATCH', subflow: conn.subflowId });
+      const dname = stream === s.streams[0] ? 'c2s' : 's2c';
+      this.log.finding(s, 'error', 'DSS_CHECKSUM_MISMATCH', `DSS checksum mismatch on subflow ${conn.subflowId} for the ${dname} mapping at relative DSN ${m.offset + 1} (${m.length} bytes): the data was altered in transit`, packets.length ? packets : [n], conn.subflowId);
+      this.log.event(s, { n, time: this.log.relNow(), type: 'DSS_CHECKSUM_MISMATCH', subflow: conn.subflowId, dir: dname, relativeDsn: m.offset + 1 });
       ck.held.length = 0;
       return;
     }
@@ -349,11 +350,12 @@ export class DataPlane {
       }
       if (!stream.complete) {
         const reasons = [...stream.missingReasons].join(', ');
-        this.log.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})`, [], undefined);
+        const first = stream.gaps.length > 0 ? `, the first at relative DSN ${stream.gaps[0].offset + 1}` : '';
+        this.log.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})${first}`, [], undefined);
       }
       if (stream.bufferLimitHit) this.log.finding(s, 'warning', 'BUFFER_LIMIT', `${sdir === 0 ? 'c2s' : 's2c'}: more out-of-order data than --max-buffer (or --max-total-buffer) allows: ${stream.missing} bytes were given up as a gap, the stream is incomplete`, []);
       if (stream.conflictBytes > 0) {
-        this.log.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content`, stream.conflicts.map((c) => c.packet));
+        this.log.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content, the first at relative DSN ${stream.conflicts[0].offset + 1}`, stream.conflicts.map((c) => c.packet));
       }
     }
   }

@@ -52,7 +52,7 @@ export class AnalysisEngine {
   /** Out-of-order data of all streams: its byte budget and its recycled stores. */
   readonly budget = new StorePool();
   /** The time of the packet being analyzed (read by the hot paths and the data-level streams; see DataStream.place). */
-  readonly clock: EngineClock = { now: 0, first: -1 };
+  readonly clock: EngineClock = { now: 0, first: -1, sec: 0, nsec: 0, firstSec: 0, firstNsec: 0 };
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
   /** Set before `finish()` when the capture file ends inside a packet record (a finding, and the reason of trailing gaps). */
@@ -108,9 +108,11 @@ export class AnalysisEngine {
     const time = rec.tsSec + rec.tsNsec / 1e9;
     const clock = this.clock;
     clock.now = time;
+    clock.sec = rec.tsSec;
+    clock.nsec = rec.tsNsec;
     this.packets++;
     this.lastTag = null;
-    if (clock.first < 0) clock.first = time;
+    if (clock.first < 0) { clock.first = time; clock.firstSec = rec.tsSec; clock.firstNsec = rec.tsNsec; }
     this.lastTime = time;
     // Timestamps can go backwards (clock steps, merged or damaged files): spans use min and max.
     if (time < this.minTime) this.minTime = time;
@@ -176,12 +178,12 @@ export class AnalysisEngine {
       this.data.onPayload(conn, p, d, rec.n, tracker.segRel, tracker.segNewFrom);
     }
     if (p.flags & TCP_FIN && tracker.onFin(conn, d) && s) {
-      this.log.event(s, { n: rec.n, time: this.log.rel(time), type: 'FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
+      this.log.event(s, { n: rec.n, time: this.log.relNow(), type: 'FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
     }
     if (conn.kind === 'plain' && (conn.closed !== 'open' || p.flags & TCP_RST)) tracker.forgetPlain(conn);
     else if (s && conn.closed !== 'open' && !s.released && s.subflows.every((c) => c.closed !== 'open')) this.data.releaseSession(s);
     if (p.flags & TCP_RST && tracker.onRst(conn, rec.n) && s) {
-      this.log.event(s, { n: rec.n, time: this.log.rel(time), type: 'RST', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
+      this.log.event(s, { n: rec.n, time: this.log.relNow(), type: 'RST', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
     }
     if (a !== null) {
       this.describe(a, conn, p, d, segmentSeen);

@@ -173,6 +173,11 @@ export class Session {
     this.streams = [new DataStream(maxBuffer, historyBytes, budget, hashOffload, clock), new DataStream(maxBuffer, historyBytes, budget, hashOffload, clock)];
   }
 
+  /** Data-level offset base of direction `sdir` as [hi, lo]: IDSN + 1, else the first 64-bit DSN seen, else undefined. */
+  knownBase(sdir: number): [number, number] | undefined {
+    return this.side(sdir).basePair ?? this.fallbackBase[sdir];
+  }
+
   side(dir: number): SessionSide {
     return dir === 0 ? this.client : this.server;
   }

@@ -302,3 +302,40 @@ describe('fault 4: a truncated capture and a direction still open are said', () 
     expect(r.findings.map((x) => x.code)).not.toContain('CAPTURE_TRUNCATED');
   });
 });
+
+describe('fault 8 (engine part): findings name the direction and the relative data offset; exact JSON times', () => {
+  it('MP_FAIL and the DSS checksum mismatch next to it give the same relative DSN, and the direction of the data', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S, 0x81);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const good = bytes(1000, 2);
+    const bad = bytes(500, 4);
+    c2s(tr, f, 1, good, opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 1000, csum: dssChecksum(base, 1, 1000, good) }));
+    const wire = Buffer.from(bad);
+    wire[10] ^= 0xff;
+    const p = c2s(tr, f, 1001, wire, opt.dss({ dsn: base + 1000n, dsn64: true, ssn: 1001, len: 500, csum: dssChecksum(base + 1000n, 1001, 500, bad) }));
+    // The receiver (server) reports the corrupted c2s data at its DSN.
+    const fail = s2c(tr, f, 1, 1001, Buffer.alloc(0), [opt.mpFail(base + 1000n)]);
+    const r = tr.report();
+    const s = r.sessions[0];
+    const mismatch = s.findings.find((x) => x.code === 'DSS_CHECKSUM_MISMATCH')!;
+    const mpFail = s.findings.find((x) => x.code === 'MP_FAIL')!;
+    expect(mismatch.message).toContain('c2s mapping at relative DSN 1001 (500 bytes)');
+    expect(mismatch.packets).toEqual([p]);
+    expect(mpFail.message).toContain(`corrupted c2s data at relative DSN 1001 (DSN ${base + 1000n})`);
+    expect(mpFail.packets).toEqual([fail]);
+    const ev = s.events.find((e) => e.type === 'MP_FAIL')!;
+    expect(ev).toMatchObject({ dsn: (base + 1000n).toString(), relativeDsn: 1001, dataDir: 'c2s', dir: 's2c' });
+    expect(s.events.find((e) => e.type === 'DSS_CHECKSUM_MISMATCH')).toMatchObject({ dir: 'c2s', relativeDsn: 1001 });
+  });
+
+  it('event times are exact to the nanosecond, from the integer timestamps', () => {
+    const tr = new Trace();
+    const f: Flow = { cport: 40000, sport: 443, cisn: 1000, sisn: 5000 };
+    tr.sendAt({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn, flags: 'S', options: [opt.mpcSyn(1, 1)] }, 1_795_446_681, 27_488_280);
+    tr.sendAt({ src: S, dst: C, sport: f.sport, dport: f.cport, seq: f.sisn, ack: f.cisn + 1, flags: 'SA', options: [opt.mpcSyn(1, 1, KEY_S)] }, 1_795_446_685, 456_203_280);
+    tr.sendAt({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn + 1, ack: f.sisn + 1, flags: 'AF', options: [opt.mpcAck(1, 1, CKEY, KEY_S)] }, 1_795_446_685, 456_203_281);
+    const r = tr.report();
+    expect(r.sessions[0].events.map((e) => e.time)).toEqual([0, 4.428715, 4.428715001]);
+  });
+});
