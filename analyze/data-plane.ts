@@ -282,7 +282,7 @@ export class DataPlane {
   /**
    * Explains missing data-level bytes [from, to) of direction `sdir` at the end, with the packet proving it:
    * `lost in capture` when the peer's DATA_ACK covers them, or when a mapping places them on a subflow whose later
-   * segment or TCP ACK went past them (the sender did send them); else `capture truncated` when the file ends inside
+   * segment, TCP ACK or SACK went past them (the sender did send them); else `capture truncated` when the file ends inside
    * a record, `never sent` when the session was aborted (MP_FASTCLOSE, or every subflow reset) before them,
    * `lost in capture` when later data of an unaborted session arrived, `capture ended` when the direction was still
    * open, else `not captured`.
@@ -309,11 +309,14 @@ export class DataPlane {
       const dir = c.dirs[sdir ^ c.sessionDirOfDir0];
       for (const m of dir.mappings.list) {
         if (from < m.offset || from >= m.offset + m.length) continue;
+        // A byte of the subflow seen, acknowledged or SACKed beyond them: TCP sends new bytes in order.
         const ssn = m.ssn + (from - m.offset);
-        const byAck = dir.ackedEnd > ssn;
-        const end = byAck ? dir.ackedEnd : dir.highestEnd;
-        if (end <= ssn || (!byAck && dir.highestBy < 0)) continue;
-        return { upTo: m.offset + Math.min(m.length, end - m.ssn), reason: 'lost in capture', packet: byAck ? dir.ackedBy : dir.highestBy };
+        let end = dir.highestBy >= 0 ? dir.highestEnd : 0;
+        let by = dir.highestBy;
+        if (dir.ackedEnd > end) { end = dir.ackedEnd; by = dir.ackedBy; }
+        if (dir.sackedEnd > end) { end = dir.sackedEnd; by = dir.sackedBy; }
+        if (end <= ssn) continue;
+        return { upTo: m.offset + Math.min(m.length, end - m.ssn), reason: 'lost in capture', packet: by };
       }
     }
     return null;

@@ -135,7 +135,7 @@ export class AnalysisEngine {
     if (sc.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc.tsval, sc.tsecr);
-    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d, rec.n);
+    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d, rec.n, sc.hasSack ? sc.sackRight : -1);
     if (p.flags & TCP_SYN) {
       const kind = tracker.onSyn(conn, p, d, sc.wscale);
       if (tracker.swapped) d ^= 1;

@@ -16,6 +16,9 @@ export class ConnDirection {
   /** Highest relative sequence the peer acknowledged (0: none seen), and the packet that acknowledged it. */
   ackedEnd = 0;
   ackedBy = -1;
+  /** Highest relative sequence a SACK block of the peer covered (0: none), and that packet. */
+  sackedEnd = 0;
+  sackedBy = -1;
   packets = 0;
   payloadBytes = 0;
   dataBytes = 0;

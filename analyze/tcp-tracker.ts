@@ -141,11 +141,16 @@ export class TcpTracker {
   }
 
   /** The ACK covers the other direction's bytes (mappings below it will not be needed again). */
-  onAck(conn: Conn, p: DecodedPacket, d: number, n: number): void {
+  onAck(conn: Conn, p: DecodedPacket, d: number, n: number, sackRight = -1): void {
     const other = conn.dirs[d ^ 1];
     if (other.isn >= 0) {
       const acked = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
       if (acked > other.ackedEnd && acked <= other.highestEnd + 1) { other.ackedEnd = acked; other.ackedBy = n; }
+      if (sackRight >= 0) {
+        // SACKed bytes reached the peer: they, and every byte before them on the subflow, were sent.
+        const sacked = widen32((sackRight - other.isn) >>> 0, other.highestEnd);
+        if (sacked > other.sackedEnd && sacked - other.highestEnd < 1 << 30) { other.sackedEnd = sacked; other.sackedBy = n; }
+      }
     }
   }
 

@@ -266,6 +266,15 @@ describe('fault 3: every gap has a reason and the packets proving it', () => {
     expect(c.open).toBe(false);
   });
 
+  it('lost in capture: the peer\'s SACK of later subflow bytes proves the bytes its mapping placed before them were sent', () => {
+    const t = setup();
+    // One mapping of 3000 bytes; only its first segment was captured; the server SACKs the third.
+    c2s(t.tr, t.f, 1, t.d.subarray(0, 1000), opt.dss({ dsn: t.base, dsn64: true, ssn: 1, len: 3000 }));
+    const sack = t.tr.send({ src: S, dst: C, sport: t.f.sport, dport: t.f.cport, seq: t.f.sisn + 1, ack: t.f.cisn + 1001, flags: 'A', options: [opt.sack([[t.f.cisn + 2001, t.f.cisn + 3001]])] });
+    const c = t.tr.report().sessions[0].data.c2s;
+    expect(c.gaps).toEqual([{ offset: 1000, length: 2000, reason: 'lost in capture', packets: [sack] }]);
+  });
+
   it('snaplen: the packet that was cut', () => {
     const t = setup();
     const cut = c2s(t.tr, t.f, 1, t.d.subarray(0, 1000), opt.dss({ dsn: t.base, dsn64: true, ssn: 1, len: 1000 }), 200);
