@@ -49,6 +49,16 @@ export class ConnDirection {
 
 export type ConnKind = 'plain' | 'initial' | 'join' | 'unmatched';
 
+/** A packet kept for a later replay: its captured bytes and what its record said. */
+export interface EarlyPacket {
+  n: number;
+  linktype: number;
+  tsSec: number;
+  tsNsec: number;
+  len: number;
+  bytes: Buffer;
+}
+
 /** A TCP connection; for MPTCP connections also a subflow of a session. */
 export class Conn {
   /** Stable id: 0, 1, … in order of the connection's first packet (like tshark's tcp.stream). */
@@ -83,6 +93,12 @@ export class Conn {
   unmatchedReason?: string;
   /** Removed from the connection table (closed plain connection, or past a limit). */
   forgotten = false;
+  /**
+   * Copies of the packets seen before the handshake (first seen mid-connection), kept a short while in case the
+   * SYN shows up later (packets reordered across interfaces): replayed into the session then. Null: not kept.
+   */
+  early: EarlyPacket[] | null = null;
+  earlyBytes = 0;
   /** IPv4 4-tuple as numbers for the engine's connection cache: one endpoint (A) as seen first, and B. */
   v4A = 0;
   v4B = 0;

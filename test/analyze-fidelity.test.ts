@@ -61,6 +61,29 @@ describe('fault 2: a connection seen before its SYN is counted once', () => {
     expectCountedOnce(r);
   });
 
+  it('join subflow: data it carried before its SYN was captured is placed once the handshake is seen', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 1, CKEY, KEY_S);
+    const base = idsnOf(CKEY, 1) + 1n;
+    const j: Flow = { cport: 40001, sport: 443, cisn: 9000, sisn: 70000, csrc: '10.0.1.1' };
+    const d = bytes(1200, 11);
+    c2s(tr, f, 1, d.subarray(0, 500), opt.dss({ dsn: base, dsn64: true, ssn: 1, len: 500 }));
+    // The join's first data segment is captured on another interface and merged ahead of its handshake.
+    const early = c2s(tr, j, 1, d.subarray(500, 900), opt.dss({ dsn: base + 500n, dsn64: true, ssn: 1, len: 400 }));
+    const ra = '11111111';
+    const rb = '22222222';
+    tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn, flags: 'S', options: [opt.joinSyn(tokenOf(KEY_S, 1), ra, 1)] });
+    tr.send({ src: S, dst: j.csrc!, sport: j.sport, dport: j.cport, seq: j.sisn, ack: j.cisn + 1, flags: 'SA', options: [opt.joinSynAck(joinHmacV1(KEY_S, CKEY, rb, ra).slice(0, 16), rb, 0)] });
+    tr.send({ src: j.csrc!, dst: S, sport: j.cport, dport: j.sport, seq: j.cisn + 1, ack: j.sisn + 1, flags: 'A', options: [opt.joinAck(joinHmacV1(CKEY, KEY_S, ra, rb).slice(0, 40))] });
+    c2s(tr, j, 401, d.subarray(900), opt.dss({ dsn: base + 900n, dsn64: true, ssn: 401, len: 300 }));
+    const r = tr.report();
+    expect(r.unmatched).toEqual([]);
+    const s = r.sessions[0];
+    expect(s.subflows[1]).toMatchObject({ firstPacket: early, packets: 5, dataBytes: { c2s: 700, s2c: 0 }, hmac: 'valid' });
+    expect(s.data.c2s).toMatchObject({ bytes: 1200, missing: 0, complete: true, sha256: sha(d) });
+    expectCountedOnce(r);
+  });
+
   it('plain, unmatched and unlisted packets add up to the TCP packets', () => {
     const tr = new Trace({ maxUnmatched: 2 });
     for (let i = 0; i < 3; i++) tr.send({ src: C, dst: S, sport: 100 + i, dport: 80, seq: 1, flags: 'S' });
