@@ -219,6 +219,23 @@ describe('fault 1: data before its mapping waits for it (RFC 8684 §3.3.1)', () 
     });
   }
 
+  it('v0 style: one 60000-byte checksummed mapping carried only by the retransmission of its first segment, after the rest', () => {
+    const tr = new Trace();
+    const f = handshake(tr, 0, CKEY, KEY_S, 0x81); // v0: keys in SYN and SYN/ACK, checksums required
+    const base = idsnOf(CKEY, 0) + 1n;
+    const d = bytes(60000, 13);
+    // 32-bit DSN as the v0 kernel sends it, checksum over the whole mapping (RFC 6824 §3.3).
+    const dss = opt.dss({ dsn: base & 0xffffffffn, dsn64: false, ssn: 1, len: 60000, csum: dssChecksum(base, 1, 60000, d) });
+    for (let i = 0; i < 40; i++) c2s(tr, f, 1 + i * 1500, d.subarray(i * 1500, (i + 1) * 1500), null);
+    c2s(tr, f, 1, d.subarray(0, 1500), dss);
+    const r = tr.report();
+    const s = r.sessions[0];
+    expect(s.version).toBe(0);
+    expect(s.data.c2s).toMatchObject({ bytes: 60000, missing: 0, complete: true, sha256: sha(d), unmappedBytes: 0 });
+    expect(s.findings.map((x) => x.code)).toEqual([]);
+    expect(s.subflows[0]).toMatchObject({ retransmissions: 1, dataBytes: { c2s: 61500, s2c: 0 } });
+  });
+
   it('bytes no mapping ever covers are reported as unmapped, not as not captured', () => {
     const tr = new Trace();
     const f = handshake(tr, 1, CKEY, KEY_S);
