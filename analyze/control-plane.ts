@@ -21,6 +21,7 @@ export class ControlPlane {
   readonly sessions: Session[] = [];
   /** Token -> session, for both sides' tokens. */
   private readonly tokens = new Map<string, Session>();
+  /** Unmatched connections in order of detection (append-only; adopted ones keep their place with another kind). */
   readonly unmatched: Conn[] = [];
   unmatchedDropped = 0;
   /** Packets of unmatched connections past --max-unmatched (counted, not listed). */
@@ -99,9 +100,8 @@ export class ControlPlane {
    * interfaces) was listed as unmatched: it is a subflow of `s` now, counted there only.
    */
   private adopt(conn: Conn, s: Session): void {
-    const i = this.unmatched.indexOf(conn);
-    if (i < 0) return;
-    this.unmatched.splice(i, 1);
+    if (conn.unmatchedReason === undefined || !this.unmatched.includes(conn)) return;
+    // It stays in `unmatched` (append-only: the TUI indexes it) with its kind changed; reports list kind 'unmatched' only.
     conn.unmatchedReason = undefined;
     // The SYN itself is counted on the session by the coordinator, like every packet from now on.
     s.packets += conn.packets - 1;

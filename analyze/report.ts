@@ -145,7 +145,7 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       unlistedTcpPackets: engine.tracker.droppedPackets + engine.control.unlistedPackets,
     },
     sessions: engine.sessions.map((s) => sessionReport(engine, s)),
-    unmatched: engine.unmatched.map(unmatchedReport),
+    unmatched: engine.unmatched.filter((c) => c.kind === 'unmatched').map(unmatchedReport),
     findings: [...engine.findings, ...engine.sessions.flatMap((s) => s.findings)],
   };
 }
