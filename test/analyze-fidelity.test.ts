@@ -201,6 +201,8 @@ describe('fault 1: data before its mapping waits for it (RFC 8684 §3.3.1)', () 
       const base = idsnOf(CKEY, 1) + 1n;
       const d = bytes(6000, 9);
       const map = (off: number) => opt.dss({ dsn: base + BigInt(off), dsn64: true, ssn: 1 + off, len: 3000, csum: checksums ? dssChecksum(base + BigInt(off), 1 + off, 3000, d.subarray(off, off + 3000)) : undefined });
+      const verdicts: Array<boolean | null> = [];
+      tr.engine.observe({ packet: (_p, _r, an) => { verdicts.push(an.checksum); } });
       c2s(tr, f, 1501, d.subarray(1500, 3000), null); // no DSS: its mapping comes with the next packet
       c2s(tr, f, 1, d.subarray(0, 1500), map(0));
       c2s(tr, f, 3001, d.subarray(3000, 4500), map(3000));
@@ -216,6 +218,8 @@ describe('fault 1: data before its mapping waits for it (RFC 8684 §3.3.1)', () 
       const codes = s.findings.map((x) => x.code);
       expect(codes).not.toContain('DSS_CHECKSUM_MISMATCH');
       expect(codes).not.toContain('DATA_UNMAPPED');
+      // With checksums: the first mapping verifies when its second packet arrives; the second stays unverifiable.
+      expect(verdicts).toEqual(checksums ? [null, true, null] : [null, null, null]);
     });
   }
 
