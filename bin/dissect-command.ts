@@ -4,7 +4,7 @@ import { decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket, tcpFlagsText, type DecodedPacket } from '../dissect/packet.js';
 import { packetJsonLine } from '../dissect/packet-json.js';
 import { endpointText, ipText } from '../dissect/address.js';
-import { secondsBetween, timestampText } from '../dissect/timestamp.js';
+import { dateTimeText, secondsBetween, timestampText } from '../dissect/timestamp.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { layerTreeLines } from '../dissect/packet-tree.js';
 import { mptcpShort } from '../dissect/mptcp-text.js';
@@ -72,7 +72,7 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
     if (opts.json) {
       out.write(packetJsonLine(rec, p, tag) + '\n');
     } else {
-      const t = opts.absolute ? timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)
+      const t = opts.absolute ? dateTimeText(rec.tsSec, rec.tsNsec, rec.tsDigits)
         : secondsBetween(t0s, t0n, rec.tsSec, rec.tsNsec).toFixed(6);
       const line = packetLine(rec, p, t, rel, c);
       out.write((tag ? `${line}  ${c.magenta(`[s${tag.session}/sf${tag.subflow} ${tag.dir}]`)}` : line) + '\n');
@@ -108,7 +108,7 @@ function packetLine(rec: CaptureRecord, p: DecodedPacket, t: string, rel: Relati
 }
 
 function packetTree(rec: CaptureRecord, p: DecodedPacket, c: Colors): string {
-  const lines = [`  Frame ${rec.n}: ${rec.len} bytes on wire, ${rec.caplen} captured, interface ${rec.iface}, ${linktypeName(rec.linktype)} (${rec.linktype}), time ${timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)}`];
+  const lines = [`  Frame ${rec.n}: ${rec.len} bytes on wire, ${rec.caplen} captured, interface ${rec.iface}, ${linktypeName(rec.linktype)} (${rec.linktype}), time ${dateTimeText(rec.tsSec, rec.tsNsec, rec.tsDigits)} (epoch ${timestampText(rec.tsSec, rec.tsNsec, rec.tsDigits)})`];
   for (const l of layerTreeLines(p, p.payloadCaptured)) {
     const text = l.style === 'error' ? c.red(l.text) : l.style === 'warning' ? c.yellow(l.text) : l.style === 'mptcp' ? c.bold(l.text) : l.text;
     lines.push(`${'  '.repeat(l.depth + 1)}${text}`);
