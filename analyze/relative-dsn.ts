@@ -4,6 +4,9 @@
  * DATA_FIN takes one DSN after the data). DATA_ACKs are relative to the IDSN of the side they acknowledge.
  */
 import type { SessionEvent, SessionReport } from './report-types.js';
+import type { Session } from './model.js';
+import { offsetBetween, u64FromBigInt } from './u64.js';
+import { widen32 } from './seq-math.js';
 
 const MOD64 = 1n << 64n;
 
@@ -31,4 +34,26 @@ export function relativeDsnText(s: SessionReport, e: SessionEvent, dsn: string):
   const idsn = idsnOfEvent(s, e);
   if (idsn === undefined || !/^\d+$/.test(dsn)) return `${dsn} (wire value: no IDSN)`;
   return relativeDsn(BigInt(dsn), BigInt(idsn)).toString();
+}
+
+/** The data-level base of direction `sdir` as [hi, lo]: IDSN + 1, or the first 64-bit DSN seen when the keys were not captured. */
+function baseOf(s: Session, sdir: 0 | 1): [number, number] | undefined {
+  return s.side(sdir).basePair ?? s.fallbackBase[sdir];
+}
+
+/**
+ * The relative DSN (first data byte = 1) of a wire DSN or DATA_ACK (decimal text) in the sequence space of
+ * direction `sdir`; null when that space's start is unknown or the value lies before it. A 32-bit value is
+ * widened to the relative DSN closest to `near`.
+ */
+export function relativeOfWire(s: Session, sdir: 0 | 1, wire: string, is64: boolean, near: number): number | null {
+  const base = baseOf(s, sdir);
+  if (base === undefined || !/^\d+$/.test(wire)) return null;
+  if (is64) {
+    const [hi, lo] = u64FromBigInt(BigInt(wire));
+    const off = offsetBetween(hi, lo, base[0], base[1]);
+    return off < 0 ? null : off + 1;
+  }
+  const off = widen32((Number(wire) - base[1]) >>> 0, Math.max(0, near - 1));
+  return off < 0 ? null : off + 1;
 }
