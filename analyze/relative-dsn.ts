@@ -3,7 +3,7 @@
  * the sender's IDSN, so the first data byte is 1 and a DATA_FIN after N bytes is N + 1 (RFC 8684 §3.3: the
  * DATA_FIN takes one DSN after the data). DATA_ACKs are relative to the IDSN of the side they acknowledge.
  */
-import type { SessionEvent, SessionReport } from './report-types.js';
+import type { SessionEvent } from './report-types.js';
 import type { Session } from './model.js';
 import { offsetBetween, u64FromBigInt } from './u64.js';
 import { widen32 } from './seq-math.js';
@@ -21,8 +21,14 @@ export function relativeDsn(dsn: bigint, idsn: bigint): bigint {
  */
 const DSN_OF_PEER_DATA = new Set(['MP_FAIL']);
 
-/** The IDSN (decimal text) of the sequence space an event's DSN lies in, when the keys were captured. */
-function idsnOfEvent(s: SessionReport, e: SessionEvent): string | undefined {
+/** A session's IDSNs: from the report (decimal text) or the engine's model (bigint). */
+interface IdsnSides {
+  client: { idsn?: string | bigint };
+  server: { idsn?: string | bigint };
+}
+
+/** The IDSN of the sequence space an event's DSN lies in, when the keys were captured. */
+function idsnOfEvent(s: IdsnSides, e: SessionEvent): string | bigint | undefined {
   if (e.dir === undefined) return undefined;
   const senderIsClient = e.dir === 'c2s';
   const ownerIsClient = DSN_OF_PEER_DATA.has(e.type) ? !senderIsClient : senderIsClient;
@@ -30,7 +36,7 @@ function idsnOfEvent(s: SessionReport, e: SessionEvent): string | undefined {
 }
 
 /** An event's DSN (decimal wire value) as relative text; the wire value, marked, when the IDSN is unknown. */
-export function relativeDsnText(s: SessionReport, e: SessionEvent, dsn: string): string {
+export function relativeDsnText(s: IdsnSides, e: SessionEvent, dsn: string): string {
   const idsn = idsnOfEvent(s, e);
   if (idsn === undefined || !/^\d+$/.test(dsn)) return `${dsn} (wire value: no IDSN)`;
   return relativeDsn(BigInt(dsn), BigInt(idsn)).toString();

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { ensureBuilt, lines, runCli } from './helpers/cli.js';
 import { oracleName, tsharkNumbers } from './helpers/tshark-numbers.js';
 import type { AnalysisReport, SessionReport } from '../analyze/report-types.js';
+import { analyzeFile } from '../analyze/analyze-file.js';
+import { eventText } from '../live/log.js';
 
 const TWO = 'captures/v1-two-subflows.pcap';
 const FOUR = 'captures/v1-four-subflows-addaddr.pcap';
@@ -183,6 +185,14 @@ describe('analyze text: an MP_FAIL DSN is relative to the IDSN of the data it co
     expect(fail.detail).toMatch(new RegExp(`dsn=${rel}$`));
     // The DSS checksum mismatch it answers lies at data offset rel - 1 (offset 0 is DSN IDSN + 1).
     expect(s.findings.find((f) => f.code === 'DSS_CHECKSUM_MISMATCH')!.message).toContain(`data offset ${rel - 1n} `);
+  });
+
+  it('the live log line of that MP_FAIL gives the same relative DSN', async () => {
+    const res = await analyzeFile('captures/checksum-rewrite.pcap');
+    const s = res.engine.sessions[0];
+    const ev = s.events.find((e) => e.type === 'MP_FAIL')!;
+    const rel = BigInt(String(ev.dsn)) - s.server.idsn!;
+    expect(eventText(s, ev)).toBe(`client sends MP_FAIL on subflow ${ev.subflow} at DSN ${rel}: corrupted data`);
   });
 });
 
