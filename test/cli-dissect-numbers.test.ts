@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, lines, runCli } from './helpers/cli.js';
 import { captureFiles } from './helpers/capture-files.js';
 import { oracleName, tsharkNumbers, type NumbersRow } from './helpers/tshark-numbers.js';
+import { dateTimeOfSeconds, dateTimeText } from '../dissect/timestamp.js';
 
 const CAPTURES = captureFiles('captures').sort();
 const TWO = 'captures/v1-two-subflows.pcap';
@@ -138,5 +139,28 @@ describe('dissect --absolute: the date and time of tshark -t ad', () => {
   it('the -V frame line carries the date and time and the epoch seconds', async () => {
     const r = await runCli(['dissect', '-V', '-c', '1', TWO], { env: { TZ: 'UTC' } });
     expect(lines(r.stdout)[1]).toMatch(new RegExp(`, time ${tsharkNumbers('v1-two-subflows')[1]['_ws.col.Time']} \\(epoch \\d+\\.\\d{6}\\)$`));
+  });
+});
+
+describe('dateTimeText', () => {
+  const local = (sec: number): string => {
+    const d = new Date(sec * 1000);
+    const p = (v: number): string => String(v).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  };
+
+  it('local time with as many fraction digits as the capture has', () => {
+    expect(dateTimeText(1795446645, 577055000, 6)).toBe(`${local(1795446645)}.577055`);
+    expect(dateTimeText(1795446645, 5, 9)).toBe(`${local(1795446645)}.000000005`);
+    expect(dateTimeText(0, 0, 0)).toBe(local(0));
+  });
+
+  it('a pcapng timestamp beyond what a date can hold falls back to epoch seconds', () => {
+    expect(dateTimeText(2 ** 40, 123000, 6)).toBe('1099511627776.000123');
+  });
+
+  it('report times (float epoch seconds) round to the microsecond, carrying into the second', () => {
+    expect(dateTimeOfSeconds(1795446645.9999996)).toBe(`${local(1795446646)}.000000`);
+    expect(dateTimeOfSeconds(1795446645.577055)).toBe(`${local(1795446645)}.577055`);
   });
 });
