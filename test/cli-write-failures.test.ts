@@ -141,6 +141,14 @@ describe.skipIf(!liveAvailable())('live -w / --json write failures (root, captur
     expect(lines(r.stderr).filter((l) => l.startsWith('mptcpscope:'))).toEqual(['mptcpscope: cannot write /dev/full: no space left on device']);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it.skipIf(!hasFull)('standard output on a full disk: the capture stops, the outputs are written, then 74', async () => {
+    const json = join(dir, 'live-stdout-full.json');
+    const r = await runShell(`${cliCommand()} live -i lo --duration 1 --json ${q(json)} 'tcp port 9' > ${FULL}`, { timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(74);
+    expect(lines(r.stderr).filter((l) => l.startsWith('mptcpscope:'))).toEqual(['mptcpscope: cannot write standard output: no space left on device']);
+    expect(statSync(json).size).toBeGreaterThan(0);
+  });
 });
 
 describe('writeErrorText: errno codes in words', () => {
