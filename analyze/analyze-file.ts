@@ -10,6 +10,8 @@ import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type Engin
 export interface AnalyzeFileResult {
   engine: AnalysisEngine;
   format: string;
+  /** `gzip` when the capture file was compressed. */
+  compression?: 'gzip';
   truncated: boolean;
 }
 
@@ -60,5 +62,5 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
   await engine.settle();
-  return { engine, format: summary.format, truncated: summary.truncated };
+  return { engine, format: summary.format, compression: summary.compression, truncated: summary.truncated };
 }

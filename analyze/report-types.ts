@@ -124,8 +124,11 @@ export interface UnmatchedReport {
 }
 
 export interface CaptureSummary {
+  /** The file as named on the command line; `stdin` for `-`. */
   file: string;
   format: string;
+  /** `gzip` when the file was gzip-compressed. */
+  compression?: 'gzip';
   packets: number;
   tcpPackets: number;
   mptcpPackets: number;

@@ -4,8 +4,10 @@ import type { Conn, Session } from './model.js';
 import type { AnalysisReport, DirectionReport, SessionReport, SubflowReport, UnmatchedReport } from './report-types.js';
 
 export interface CaptureInfo {
+  /** The file as given (`-` is stdin). */
   file: string;
   format: string;
+  compression?: 'gzip';
   truncated: boolean;
   version: string;
 }
@@ -119,6 +121,11 @@ function unmatchedReport(c: Conn): UnmatchedReport {
   return r;
 }
 
+/** The capture's format as people read it: `pcap`, `pcapng (gzip)`. */
+export function captureFormatText(c: { format: string; compression?: string }): string {
+  return c.compression ? `${c.format} (${c.compression})` : c.format;
+}
+
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
   let plain = engine.plainClosed;
@@ -129,8 +136,9 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
   return {
     tool: { name: 'mptcpscope', version: info.version },
     capture: {
-      file: info.file,
+      file: info.file === '-' ? 'stdin' : info.file,
       format: info.format,
+      ...(info.compression ? { compression: info.compression } : {}),
       packets: engine.packets,
       tcpPackets: engine.tcpPackets,
       mptcpPackets: engine.mptcpPackets,

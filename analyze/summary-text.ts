@@ -1,11 +1,23 @@
-/** The human-readable summary printed by `analyze`. */
+/** The human-readable summary printed by `analyze` (and at the end of `live`). */
 import { Chalk } from 'chalk';
-import type { AnalysisReport, DirectionReport, Finding, SessionReport, SubflowReport } from './report-types.js';
+import type { AnalysisReport, DirectionReport, Finding, SessionEvent, SessionReport, SubflowReport } from './report-types.js';
+import { captureFormatText } from './report.js';
+import { bytesText } from '../common/size-text.js';
+import { dateTimeOfSeconds } from '../dissect/timestamp.js';
+import { relativeDsnText } from './relative-dsn.js';
 
-function bytesText(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+export interface SummaryOptions {
+  /** Times as dates (local time, like `tshark -t ad`) instead of seconds since the first packet. */
+  absoluteTime?: boolean;
+  /** DSNs as sent on the wire instead of relative to the sender's IDSN (first data byte = 1). */
+  absoluteSeq?: boolean;
+}
+
+type Colors = InstanceType<typeof Chalk>;
+
+/** `1 packet`, `2 packets`. */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
 }
 
 function rate(bytes: number, seconds: number): string {
@@ -19,35 +31,52 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
 }
 
-export function formatSummary(report: AnalysisReport, color: boolean): string {
+export function formatSummary(report: AnalysisReport, color: boolean, opts: SummaryOptions = {}): string {
   const c = new Chalk({ level: color ? 1 : 0 });
-  const sevColor = (f: Finding) => (f.severity === 'error' ? c.red : f.severity === 'warning' ? c.yellow : c.cyan);
   const out: string[] = [];
   const cap = report.capture;
-  out.push(c.bold(`${cap.file}: ${cap.packets} packets (${cap.tcpPackets} TCP, ${cap.mptcpPackets} with MPTCP options), ${cap.duration.toFixed(3)} s, ${cap.format}`));
-  out.push(`${report.sessions.length} MPTCP session(s), ${cap.plainTcpConnections} plain TCP connection(s), ${report.unmatched.length} unmatched subflow(s)`);
-  for (const s of report.sessions) out.push('', ...sessionBlock(s, c, sevColor));
+  const when = opts.absoluteTime && cap.packets > 0 ? ` from ${dateTimeOfSeconds(cap.start)}` : '';
+  out.push(c.bold(`${cap.file}: ${counted(cap.packets, 'packet')} (${cap.tcpPackets} TCP, ${cap.mptcpPackets} with MPTCP options), ${cap.duration.toFixed(3)} s${when}, ${captureFormatText(cap)}`));
+  out.push(`${counted(report.sessions.length, 'MPTCP session')}, ${counted(cap.plainTcpConnections, 'plain TCP connection')}, ${counted(report.unmatched.length, 'unmatched subflow')}`);
+  for (const s of report.sessions) out.push('', ...sessionBlock(s, cap.start, c, opts));
   if (report.unmatched.length > 0) {
     out.push('', c.bold('Unmatched subflows (handshake not seen or unknown token)'));
-    for (const u of report.unmatched) out.push(`  ${u.endpoints[0]} ↔ ${u.endpoints[1]}: ${u.reason}; ${u.packets} packets (#${u.firstPacket}–#${u.lastPacket}); options ${u.subtypes.join(', ')}`);
+    for (const u of report.unmatched) out.push(`  ${u.endpoints[0]} ↔ ${u.endpoints[1]}: ${u.reason}; ${counted(u.packets, 'packet')} (#${u.firstPacket}–#${u.lastPacket}); options ${u.subtypes.join(', ')}`);
   }
   const global = report.findings.filter((f) => f.session === undefined);
   if (global.length > 0) {
     out.push('', c.bold('Findings'));
-    for (const f of global) out.push(`  ${sevColor(f)(f.severity.toUpperCase())} ${f.code}: ${f.message}${packetsText(f)}`);
+    for (const f of global) out.push(`  ${findingText(f, c)}`);
   }
   return out.join('\n') + '\n';
 }
 
-function packetsText(f: Finding): string {
-  return f.packets.length ? ` (packets ${f.packets.slice(0, 10).join(', ')}${f.packets.length > 10 ? ', …' : ''})` : '';
+/** `(packet 52)`, `(packets 17, 19)`, the first ten of many. */
+export function packetsText(packets: number[]): string {
+  if (packets.length === 0) return '';
+  const shown = packets.slice(0, 10).join(', ');
+  return ` (${packets.length === 1 ? 'packet' : 'packets'} ${shown}${packets.length > 10 ? `, … ${packets.length} in all` : ''})`;
+}
+
+function findingText(f: Finding, c: Colors): string {
+  const sev = f.severity === 'error' ? c.red : f.severity === 'warning' ? c.yellow : c.cyan;
+  return `${sev(f.severity.toUpperCase())} ${f.code}: ${f.message}${packetsText(f.packets)}`;
+}
+
+/**
+ * The data-level bytes a direction sent, as far as the capture shows: those rebuilt plus those known to be
+ * missing (lost by the capture or cut by snaplen). Rates use this, not what the capture kept.
+ */
+export function sentBytes(d: DirectionReport): number {
+  return d.bytes + d.missing;
 }
 
 function dirLine(name: string, d: DirectionReport, seconds: number): string {
-  const state = d.complete ? `complete, sha256 ${d.sha256}` : `INCOMPLETE: ${d.missing} bytes missing (${d.missingReasons.join(', ')})`;
-  let line = `  ${name}: ${bytesText(d.bytes)} (${d.bytes} bytes), ${rate(d.bytes, seconds)}, ${state}`;
-  if (d.reinjectedBytes) line += `, ${d.reinjectedBytes} reinjected`;
-  if (d.reorderDelay.samples) line += `, reordering p50 ${d.reorderDelay.p50Ms} ms p95 ${d.reorderDelay.p95Ms} ms max ${d.reorderDelay.maxMs} ms`;
+  const sent = sentBytes(d);
+  let line = `  ${name}: ${sent} bytes${sent >= 1024 ? ` (${bytesText(sent)})` : ''}, ${rate(sent, seconds)}, `;
+  line += d.complete ? `complete, sha256 ${d.sha256}` : `INCOMPLETE: ${d.bytes} bytes captured, ${d.missing} bytes missing (${d.missingReasons.join(', ')})`;
+  if (d.reinjectedBytes) line += `, ${d.reinjectedBytes} bytes reinjected`;
+  if (d.reorderDelay.samples) line += `, reordering delay p50 ${d.reorderDelay.p50Ms} ms p95 ${d.reorderDelay.p95Ms} ms max ${d.reorderDelay.maxMs} ms`;
   if (d.open) line += ', still open at the end of the capture';
   return line;
 }
@@ -66,32 +95,53 @@ function hmacText(f: SubflowReport): string {
   return checked ? `${f.hmac} (${checked})` : (f.hmac ?? '-');
 }
 
-function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor: (f: Finding) => (t: string) => string): string[] {
+/** The subflow table's columns: a header that names its unit, and the cell of a subflow. */
+const SUBFLOW_COLUMNS: Array<[string, (f: SubflowReport) => string]> = [
+  ['#', (f) => String(f.id)],
+  ['client', (f) => f.client],
+  ['server', (f) => f.server],
+  ['ids', (f) => `${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}`],
+  ['backup', (f) => (f.backup ? 'yes' : 'no')],
+  ['packets', (f) => String(f.packets)],
+  ['c2s bytes', (f) => String(f.payloadBytes.c2s)],
+  ['s2c bytes', (f) => String(f.payloadBytes.s2c)],
+  ['reinj bytes', (f) => String(f.reinjectedBytes)],
+  ['retx segs', (f) => String(f.retransmissions)],
+  ['ooo segs', (f) => String(f.outOfOrder)],
+  ['hs rtt ms', (f) => (f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-')],
+  ['hmac', (f) => (f.join ? hmacText(f) : 'initial')],
+  ['end', (f) => f.closed + (f.resetReason ? ` (${f.resetReason})` : '')],
+];
+
+function eventLine(e: SessionEvent, s: SessionReport, captureStart: number, opts: SummaryOptions): string {
+  const { n, time, type, ...rest } = e;
+  const detail = Object.entries(rest).map(([k, v]) => {
+    if (k === 'dsn' && !opts.absoluteSeq && typeof v === 'string') return `dsn=${relativeDsnText(s, e, v)}`;
+    if (k === 'relativeDsn') return ''; // the dsn above is already shown relative (or as sent with --absolute-seq)
+    return `${k}=${Array.isArray(v) ? v.join(',') : v}`;
+  }).filter(Boolean).join(' ');
+  const t = opts.absoluteTime ? dateTimeOfSeconds(captureStart + time) : time.toFixed(6);
+  return `    #${n} ${t} ${type} ${detail}`;
+}
+
+function sessionBlock(s: SessionReport, captureStart: number, c: Colors, opts: SummaryOptions): string[] {
   const out: string[] = [];
   const first = s.subflows[0];
   out.push(c.bold(`Session ${s.id}: MPTCP v${s.version} ${first ? `${first.client} → ${first.server}` : ''}${s.fallback ? c.yellow(` FALLBACK (${s.fallbackReason})`) : ''}`));
   out.push(`  client key ${s.client.key ?? '?'} token ${s.client.token ?? '?'}   server key ${s.server.key ?? '?'} token ${s.server.token ?? '?'}`);
-  out.push(`  checksums ${s.checksum ? 'on' : 'off'}, ${s.subflows.length} subflow(s), ${s.packets} packets, ${s.duration.toFixed(3)} s`);
+  out.push(`  checksums ${s.checksum ? 'on' : 'off'}, ${counted(s.subflows.length, 'subflow')}, ${counted(s.packets, 'packet')}, ${s.duration.toFixed(3)} s`);
   out.push(dirLine('c2s', s.data.c2s, s.duration), ...gapLines(s.data.c2s), dirLine('s2c', s.data.s2c, s.duration), ...gapLines(s.data.s2c));
-  const rows = [['#', 'client', 'server', 'ids', 'backup', 'pkts', 'bytes', 'reinj', 'retx', 'rtt ms', 'hmac', 'end']];
-  for (const f of s.subflows) {
-    rows.push([
-      String(f.id), f.client, f.server, `${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}`, f.backup ? 'yes' : 'no',
-      String(f.packets), String(f.bytes), String(f.reinjectedBytes), String(f.retransmissions),
-      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? hmacText(f) : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
-    ]);
-  }
+  const rows = [SUBFLOW_COLUMNS.map(([h]) => h), ...s.subflows.map((f) => SUBFLOW_COLUMNS.map(([, cell]) => cell(f)))];
   out.push(...table(rows).map((l, i) => (i === 0 ? c.dim(`  ${l}`) : `  ${l}`)));
   if (s.events.length > 0) {
-    out.push('  timeline:');
+    out.push(opts.absoluteTime ? '  timeline:' : '  timeline (s since the first packet):');
     const shown = s.events.slice(0, 40);
-    for (const e of shown) {
-      const { n, time, type, ...rest } = e;
-      const detail = Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ');
-      out.push(`    #${n} ${time.toFixed(6)} ${type} ${detail}`);
-    }
-    if (s.events.length > shown.length) out.push(`    … ${s.events.length - shown.length} more events (see --json)`);
+    for (const e of shown) out.push(eventLine(e, s, captureStart, opts));
+    if (s.events.length > shown.length) out.push(`    … ${counted(s.events.length - shown.length, 'more event')} (see --json)`);
   }
-  for (const f of s.findings) out.push(`  ${sevColor(f)(f.severity.toUpperCase())} ${f.code}: ${f.message}${packetsText(f)}`);
+  if (s.findings.length > 0) {
+    out.push('  findings:');
+    for (const f of s.findings) out.push(`    ${findingText(f, c)}`);
+  }
   return out;
 }

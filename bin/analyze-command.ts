@@ -10,6 +10,10 @@ import { progressBar } from './progress.js';
 export interface AnalyzeOptions {
   json?: boolean;
   output?: string;
+  /** Text: dates instead of seconds since the first packet. */
+  absolute?: boolean;
+  /** Text: DSNs as on the wire instead of relative to the IDSN. */
+  absoluteSeq?: boolean;
   color: boolean;
   engine: Partial<EngineOptions>;
   maxRecordBytes?: number;
@@ -19,8 +23,8 @@ export interface AnalyzeOptions {
 export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<void> {
   const bar = progressBar(file, 'analyzing');
   const res = await analyzeFile(file, opts.engine, { onWarning: warn, onProgress: bar.onProgress, maxRecordBytes: opts.maxRecordBytes }).finally(bar.done);
-  const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
-  const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color);
+  const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version });
+  const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color, { absoluteTime: opts.absolute, absoluteSeq: opts.absoluteSeq });
   if (opts.output) writeFileAtomic(opts.output, text);
   else writeStdout(text);
 }

@@ -9,6 +9,7 @@ import type { StreamSink } from '../analyze/data-stream.js';
 import type { Session } from '../analyze/model.js';
 import { StdoutBatcher } from './output.js';
 import { CliError } from '../common/cli-error.js';
+import { cannotWrite } from '../common/write-error.js';
 import { warn } from './warn.js';
 
 export type FollowMode = 'ascii' | 'hex' | 'raw';
@@ -76,16 +77,24 @@ class FollowPrinter {
 class Exporter {
   private readonly files = new Map<string, { fd: number; tmp: string; target: string }>();
   constructor(private readonly dir: string) {
-    try { mkdirSync(dir, { recursive: true }); } catch (err) { throw new CliError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code}`); }
+    try { mkdirSync(dir, { recursive: true }); } catch (err) { throw cannotWrite(dir, err, 'create'); }
   }
 
   attach(s: Session): void {
     for (let d = 0; d < 2; d++) {
       const target = join(this.dir, `session-${s.id}-${DIR_NAMES[d]}.bin`);
       const tmp = `${target}.${process.pid}.tmp`;
-      const fd = openSync(tmp, 'w');
+      let fd: number;
+      try { fd = openSync(tmp, 'w'); } catch (err) { throw cannotWrite(target, err); }
       this.files.set(`${s.id}/${d}`, { fd, tmp, target });
-      s.streams[d].sink = { data: (_o, bytes) => { writeSync(fd, bytes); }, gap: () => undefined };
+      const write = (bytes: Buffer): void => {
+        try {
+          for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+        } catch (err) {
+          throw cannotWrite(target, err);
+        }
+      };
+      s.streams[d].sink = { data: (_o, bytes) => write(bytes), gap: () => undefined };
     }
   }
 
@@ -95,9 +104,15 @@ class Exporter {
       for (let d = 0; d < 2; d++) {
         const f = this.files.get(`${s.id}/${d}`);
         if (!f) continue;
-        closeSync(f.fd);
         const st = s.streams[d];
-        if (st.complete) { renameSync(f.tmp, f.target); lines.push(`${f.target}: ${st.delivered} bytes`); }
+        try {
+          closeSync(f.fd);
+          f.fd = -1;
+          if (st.complete) renameSync(f.tmp, f.target);
+        } catch (err) {
+          throw cannotWrite(f.target, err);
+        }
+        if (st.complete) lines.push(`${f.target}: ${st.delivered} bytes`);
         else { rmSync(f.tmp, { force: true }); lines.push(`session ${s.id} ${DIR_NAMES[d]}: not exported, incomplete (${st.missing} bytes missing)`); }
       }
     }
@@ -105,7 +120,10 @@ class Exporter {
   }
 
   abort(): void {
-    for (const f of this.files.values()) { try { closeSync(f.fd); } catch { /* already closed */ } rmSync(f.tmp, { force: true }); }
+    for (const f of this.files.values()) {
+      if (f.fd >= 0) try { closeSync(f.fd); } catch { /* already closed */ }
+      rmSync(f.tmp, { force: true });
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { EXIT_WRITE_FAILURE, writeErrorText } from '../common/write-error.js';
+
 /**
  * Batched writing to stdout. process.stdout writes are synchronous on Linux for files, pipes and
  * terminals, so batching bounds memory.
@@ -16,8 +18,8 @@ export class StdoutBatcher {
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       this.closed = true;
       if (err.code === 'EPIPE') process.exit(0);
-      process.stderr.write(`mptcpscope: cannot write output: ${writeFailureText(err)}\n`);
-      process.exit(74);
+      process.stderr.write(`mptcpscope: cannot write standard output: ${writeErrorText(err)}\n`);
+      process.exit(EXIT_WRITE_FAILURE);
     });
     // A closed stderr (e.g. `2>&1 | head -1`) has nowhere left to report to: never crash on it.
     if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
@@ -35,18 +37,6 @@ export class StdoutBatcher {
     if (this.pending.length === 0 || this.closed) return;
     process.stdout.write(this.asciiOnly ? Buffer.from(this.pending, 'latin1') : this.pending);
     this.pending = '';
-  }
-}
-
-/** One-line text for a write error, e.g. "no space left on device". */
-export function writeFailureText(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ENOSPC': return 'no space left on device';
-    case 'EIO': return 'input/output error';
-    case 'EBADF': return 'standard output is closed';
-    case 'EFBIG': return 'file too large';
-    case 'EDQUOT': return 'disk quota exceeded';
-    default: return (err.message || String(err.code)).split('\n')[0];
   }
 }
 

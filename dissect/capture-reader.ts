@@ -30,6 +30,8 @@ export interface ReadSummary {
   /** Number of records delivered to onRecord. */
   packets: number;
   format: 'pcap' | 'pcapng';
+  /** The file was gzip-compressed (decompressed while read). */
+  compression?: 'gzip';
   /** Interfaces of the last section (pcap: exactly one). */
   interfaces: CaptureInterface[];
   /** The capture ended inside a record (or the gzip stream ended early). */
@@ -756,11 +758,11 @@ async function runGzip(src: AsyncIterable<Buffer>, parser: Parser, name: string)
     if (r.done) break;
     if (!parser.feed(r.value)) {
       gz.destroy();
-      return parser.summary();
+      return { ...parser.summary(), compression: 'gzip' };
     }
   }
   parser.finish(cut);
-  return parser.summary();
+  return { ...parser.summary(), compression: 'gzip' };
 }
 
 function isGzip(a: number, b: number): boolean {

@@ -1,7 +1,18 @@
 import type { MptcpOption } from './mptcp.js';
 
-/** Short one-line form of an MPTCP option, as in `dissect` packet lines. */
-export function mptcpShort(o: MptcpOption): string {
+/**
+ * Data sequence numbers of an option as a text output shows them instead of the wire values: relative to
+ * the IDSN (first data byte = 1, as Wireshark does), computed by the analysis (analyze/relative-dsn.ts).
+ */
+export interface RelativeDsns {
+  /** The DSS mapping's DSN, or MP_FAIL's DSN. */
+  dsn?: string;
+  /** The DSS data ACK. */
+  dataAck?: string;
+}
+
+/** Short one-line form of an MPTCP option, as in `dissect` packet lines; `rel` replaces wire DSNs. */
+export function mptcpShort(o: MptcpOption, rel?: RelativeDsns | null): string {
   if (o.truncated) return `${o.subtype} [cut by snaplen]`;
   if (o.malformed) return `${o.subtype} [malformed: ${o.malformed}]`;
   const parts: string[] = [o.subtype];
@@ -23,9 +34,9 @@ export function mptcpShort(o: MptcpOption): string {
       if (o.backup) parts.push('backup');
       break;
     case 'DSS':
-      if (o.dataAck !== undefined) parts.push(`ack=${o.dataAck}${o.dataAck64 ? '' : '/32'}`);
+      if (o.dataAck !== undefined) parts.push(rel?.dataAck !== undefined ? `ack=${rel.dataAck}` : `ack=${o.dataAck}${o.dataAck64 ? '' : '/32'}`);
       if (o.dsn !== undefined) {
-        parts.push(`dsn=${o.dsn}${o.dsn64 ? '' : '/32'}`, `ssn=${o.subflowSeq}`, `len=${o.dataLevelLength}`);
+        parts.push(rel?.dsn !== undefined ? `dsn=${rel.dsn}` : `dsn=${o.dsn}${o.dsn64 ? '' : '/32'}`, `ssn=${o.subflowSeq}`, `len=${o.dataLevelLength}`);
       }
       if (o.checksum) parts.push(`csum=${o.checksum}`);
       if (o.dataFin) parts.push('DATA_FIN');
@@ -44,7 +55,7 @@ export function mptcpShort(o: MptcpOption): string {
       if (o.addressId !== undefined) parts.push(`id=${o.addressId}`);
       break;
     case 'MP_FAIL':
-      parts.push(`dsn=${o.dsn}`);
+      parts.push(`dsn=${rel?.dsn ?? o.dsn}`);
       break;
     case 'MP_FASTCLOSE':
       parts.push(`key=${o.receiverKey}`);

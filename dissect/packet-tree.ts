@@ -6,7 +6,24 @@ import type { DecodedPacket } from './packet.js';
 import { tcpFlagsText } from './packet.js';
 import { ipText } from './address.js';
 import { tcpOptionsOf } from './tcp-options.js';
-import { mptcpFields } from './mptcp-text.js';
+import { mptcpFields, type RelativeDsns } from './mptcp-text.js';
+import type { MptcpOption } from './mptcp.js';
+
+/** What the analysis adds to the tree (optional): the scaled window and relative DSNs, as Wireshark shows them. */
+export interface TreeNumbers {
+  /** The window with the SYNs' window scale applied, and the shift (-1: the SYNs were not seen). */
+  window?: { scaled: number; shift: number };
+  /** Relative DSN / data ACK of an MPTCP option, shown beside the wire values; null when unknown. */
+  relative?: (o: MptcpOption) => RelativeDsns | null;
+}
+
+/** `window 64512 (field 63, scale 2^10)`, as Wireshark's calculated window size and scaling factor. */
+function windowText(win: number, n: TreeNumbers['window']): string {
+  if (!n) return `window ${win}`;
+  if (n.shift < 0) return `window ${win} (scale unknown: the SYNs were not captured)`;
+  if (n.shift === 0) return `window ${n.scaled}`;
+  return `window ${n.scaled} (field ${win}, scale 2^${n.shift})`;
+}
 
 export interface TreeLine {
   text: string;
@@ -16,7 +33,7 @@ export interface TreeLine {
 }
 
 /** IP and TCP lines of a decoded packet; `payloadCaptured` is how much of the TCP payload the capture holds. */
-export function layerTreeLines(p: DecodedPacket, payloadCaptured: number): TreeLine[] {
+export function layerTreeLines(p: DecodedPacket, payloadCaptured: number, numbers: TreeNumbers = {}): TreeLine[] {
   const out: TreeLine[] = [];
   const add = (depth: number, text: string, style?: TreeLine['style']): void => { out.push(style ? { text, depth, style } : { text, depth }); };
   if (p.ipVersion) {
@@ -26,13 +43,19 @@ export function layerTreeLines(p: DecodedPacket, payloadCaptured: number): TreeL
     if (p.note) add(0, p.note, 'note');
     return out;
   }
-  add(0, `TCP: ${p.sport} → ${p.dport}, seq ${p.seq}, ack ${p.ack}, flags [${tcpFlagsText(p.flags)}], window ${p.win}, header ${p.tcpHeaderLength}, payload ${p.payloadLength} (${payloadCaptured} captured)`, 'layer');
+  add(0, `TCP: ${p.sport} → ${p.dport}, seq ${p.seq}, ack ${p.ack}, flags [${tcpFlagsText(p.flags)}], ${windowText(p.win, numbers.window)}, header ${p.tcpHeaderLength}, payload ${p.payloadLength} (${payloadCaptured} captured)`, 'layer');
   for (const opt of tcpOptionsOf(p)) {
     if (opt.mptcp) {
       const o = opt.mptcp;
       const state = o.malformed ? ` [malformed: ${o.malformed}]` : o.truncated ? ' [cut by snaplen]' : '';
       add(1, `Multipath TCP: ${o.subtype} (subtype ${o.subtypeValue}), length ${o.length}${state}`, o.malformed ? 'error' : o.truncated ? 'warning' : 'mptcp');
-      for (const [k, v] of mptcpFields(o)) if (k !== 'malformed' && k !== 'truncated') add(2, `${k}: ${v}`);
+      const rel = numbers.relative?.(o) ?? null;
+      for (const [k, v] of mptcpFields(o)) {
+        if (k === 'malformed' || k === 'truncated') continue;
+        add(2, `${k}: ${v}`);
+        if (k === 'dsn' && rel?.dsn !== undefined) add(2, `dsn (relative): ${rel.dsn}`);
+        if (k === 'dataAck' && rel?.dataAck !== undefined) add(2, `dataAck (relative): ${rel.dataAck}`);
+      }
     } else {
       let detail = '';
       if (opt.mss !== undefined) detail = ` ${opt.mss}`;

@@ -8,6 +8,7 @@ import type { EngineListener } from '../analyze/engine.js';
 import type { Session } from '../analyze/model.js';
 import type { Finding, SessionEvent } from '../analyze/report-types.js';
 import type { CaptureRecord } from '../dissect/record.js';
+import { relativeDsnText } from '../analyze/relative-dsn.js';
 
 /** Local time of day with microseconds, as tcpdump prints it. */
 export function clockText(tsSec: number, usec: number): string {
@@ -48,7 +49,7 @@ export function eventText(s: Session, e: SessionEvent): string | null {
     case 'MP_PRIO':
       return `${who(e)} sends MP_PRIO on subflow ${e.subflow}: backup ${e.backup ? 'on' : 'off'}${e.addressId !== undefined ? ` for address id ${e.addressId}` : ''}`;
     case 'MP_FAIL':
-      return `${who(e)} sends MP_FAIL on subflow ${e.subflow} at DSN ${e.dsn}: corrupted data`;
+      return `${who(e)} sends MP_FAIL on subflow ${e.subflow} at DSN ${relativeDsnText(s, e, String(e.dsn))}: corrupted data`;
     case 'MP_FASTCLOSE':
       return `${who(e)} sends MP_FASTCLOSE on subflow ${e.subflow}: session closed abruptly`;
     case 'MP_TCPRST':

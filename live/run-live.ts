@@ -16,6 +16,7 @@ import type { CaptureRecord } from '../dissect/record.js';
 import { PcapngWriter } from '../dissect/pcapng-writer.js';
 import { CliError } from '../common/cli-error.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { cannotWrite } from '../common/write-error.js';
 import { LiveCapture, type LiveInterface } from './capture.js';
 import { LiveLog, rateText } from './log.js';
 import { loadPcap, type PcapDevice, type PcapModule, type PcapStats } from './pcap-module.js';
@@ -47,15 +48,20 @@ export interface LiveOptions {
   reorderWindow?: number;
 }
 
-/** stdout lines, with the status line kept at the bottom on a terminal; EPIPE ends the output quietly. */
+/**
+ * stdout lines, with the status line kept at the bottom on a terminal. A closed stdout stops the capture:
+ * EPIPE quietly, any other error (a full disk) is kept in `writeError` and reported once the outputs are written.
+ */
 class Screen {
   closed = false;
+  writeError: unknown;
   private status = '';
 
   constructor(private readonly tty: boolean, private readonly onClosed: () => void) {
-    process.stdout.on('error', () => {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (!this.closed) {
         this.closed = true;
+        if (err.code !== 'EPIPE') this.writeError = err;
         this.onClosed();
       }
     });
@@ -88,11 +94,6 @@ class Screen {
     if (this.closed) return Promise.resolve();
     return new Promise((res) => process.stdout.write('', () => setImmediate(res)));
   }
-}
-
-function ioError(path: string, err: unknown): CliError {
-  const e = err as NodeJS.ErrnoException;
-  return new CliError(`cannot write ${path}: ${e.code ?? e.message}`);
 }
 
 /** `-D`: the interfaces libpcap can capture on, one per line. */
@@ -170,7 +171,7 @@ class LiveRun {
     } catch (err) {
       this.writer?.abort();
       this.writer = null;
-      throw ioError(this.opts.write, err);
+      throw cannotWrite(this.opts.write, err);
     }
   }
 
@@ -181,7 +182,7 @@ class LiveRun {
       try {
         this.writer.writePacket({ iface: rec.iface, tsSec: rec.tsSec, tsFrac: rec.tsNsec / 1000, len: rec.len, data: rec.data });
       } catch (err) {
-        this.fatal = ioError(this.opts.write!, err);
+        this.fatal = cannotWrite(this.opts.write!, err);
         this.stop('write error');
         return;
       }
@@ -202,7 +203,7 @@ class LiveRun {
         try {
           writer.flush();
         } catch (err) {
-          this.fatal = ioError(this.opts.write!, err);
+          this.fatal = cannotWrite(this.opts.write!, err);
           this.stop('write error');
         }
       });
@@ -262,7 +263,7 @@ class LiveRun {
         }
         this.writer.commit();
       } catch (err) {
-        throw ioError(this.opts.write!, err);
+        throw cannotWrite(this.opts.write!, err);
       }
       this.writer = null;
     }
@@ -310,7 +311,7 @@ export async function runLive(opts: LiveOptions): Promise<void> {
     try {
       accessSync(dirname(opts.json), constants.W_OK);
     } catch (err) {
-      throw ioError(opts.json, err);
+      throw cannotWrite(opts.json, err);
     }
   }
   if (opts.tui) {
@@ -379,6 +380,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     r.abortOutputs();
     throw err;
   }
+  if (screen.writeError !== undefined) throw cannotWrite('standard output', screen.writeError);
   // pcap sessions on idle interfaces keep the event loop alive and closing them can block: end here.
   process.exit(0);
 }

@@ -591,7 +591,7 @@ describe('dissect command line', () => {
   it.skipIf(!existsSync('/dev/full'))('a write error (full disk) is one line on stderr, exit 74', async () => {
     const r = await runShell(`${cliCommand()} dissect -V ${q(V0)} > /dev/full`);
     expect(r.code, r.stderr).toBe(74);
-    expect(r.stderr).toBe('mptcpscope: cannot write output: no space left on device\n');
+    expect(r.stderr).toBe('mptcpscope: cannot write standard output: no space left on device\n');
   });
 
   it('output to a pipe has no colour; --color forces it; --no-color never colours', async () => {

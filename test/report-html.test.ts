@@ -105,7 +105,7 @@ describe('report --html / --json', () => {
     expect([...page.matchAll(/<svg\b/g)].length).toBeGreaterThanOrEqual(2);
   });
 
-  it('usage and input errors exit 2 with one line', async () => {
+  it('usage and input errors exit 2 with one line; an unwritable output exits 74', async () => {
     const none = await runCli(['report', TWO]);
     expect(none.code).toBe(2);
     expect(lines(none.stderr)).toEqual(['mptcpscope: give --html OUT.html and/or --json OUT.json']);
@@ -114,8 +114,8 @@ describe('report --html / --json', () => {
     expect(lines(missing.stderr)).toHaveLength(1);
     expect(existsSync(join(dir, 'x.html'))).toBe(false);
     const unwritable = await runCli(['report', TWO, '--html', join(dir, 'no', 'such', 'dir.html')]);
-    expect(unwritable.code).toBe(2);
-    expect(lines(unwritable.stderr)).toEqual([expect.stringMatching(/^mptcpscope: cannot write .*dir\.html: ENOENT$/)]);
+    expect(unwritable.code).toBe(74);
+    expect(lines(unwritable.stderr)).toEqual([expect.stringMatching(/^mptcpscope: cannot write .*dir\.html: no such directory$/)]);
   });
 });
 

@@ -22,7 +22,7 @@ export async function checkCaptures(files: string[], opts: CheckRunOptions): Pro
     const t0 = performance.now();
     try {
       const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning });
-      const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
+      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version });
       results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000));
     } catch (err) {
       if (!(err instanceof CaptureInputError)) throw err;

@@ -1,6 +1,7 @@
 /** The self-contained HTML page: inline CSS and SVG, no script, no external URL. */
 import type { AnalysisReport, DirectionReport, Finding, SessionReport, SubflowReport } from '../report-types.js';
 import type { Chart } from './charts.js';
+import { captureFormatText } from '../report.js';
 
 const MAX_TIMELINE_ROWS = 1000;
 
@@ -62,7 +63,7 @@ function captureSummary(r: AnalysisReport): string {
   for (const f of r.findings) counts[f.severity]++;
   const rows: Array<[string, string]> = [
     ['file', `<code>${esc(c.file)}</code>`],
-    ['format', esc(c.format) + (c.truncated ? ' — <strong>truncated</strong> (read to the last complete packet)' : '')],
+    ['format', esc(captureFormatText(c)) + (c.truncated ? ' — <strong>truncated</strong> (read to the last complete packet)' : '')],
     ['packets', `${c.packets} (TCP ${c.tcpPackets}, with MPTCP options ${c.mptcpPackets})`],
     ['time', `${esc(iso(c.start))} – ${esc(iso(c.end))} (${c.duration} s)`],
     ['link types', esc(c.linktypes.join(', '))],

@@ -9,6 +9,8 @@ export function registerAnalyze(program: Command): void {
     .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
     .option('--json', 'write the JSON report (docs/analyze-json.md)')
     .option('-o, --output <file>', 'write the summary or report to FILE (atomically) instead of stdout')
+    .option('--absolute', 'print dates and times (local time, as tshark -t ad) instead of seconds since the first packet')
+    .option('--absolute-seq', 'print data sequence numbers as on the wire instead of relative to the IDSN (first data byte = 1)')
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .option('--max-connections <n>', 'TCP connections tracked at once', positiveInt, 1_000_000)
     .option('--max-events <n>', 'events kept per session', positiveInt, 10_000)
@@ -17,12 +19,12 @@ export function registerAnalyze(program: Command): void {
     .option('--max-record-size <size>', 'largest packet record read (larger ones are refused with a warning)', sizeArg, 262_144)
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
-    .action(action(async (file: string, opts: { json?: boolean; output?: string; maxBuffer: number; maxConnections: number; maxEvents: number; maxTotalBuffer: number; maxUnmatched: number; maxRecordSize: number; color?: boolean }) => {
+    .action(action(async (file: string, opts: { json?: boolean; output?: string; absolute?: boolean; absoluteSeq?: boolean; maxBuffer: number; maxConnections: number; maxEvents: number; maxTotalBuffer: number; maxUnmatched: number; maxRecordSize: number; color?: boolean }) => {
       boundHeapGrowth();
       // Loaded on use: a command loads only its own modules (startup counts on every run).
       const { runAnalyze } = await import('../analyze-command.js');
       await runAnalyze(file, {
-        json: opts.json, output: opts.output, version: VERSION,
+        json: opts.json, output: opts.output, version: VERSION, absolute: opts.absolute, absoluteSeq: opts.absoluteSeq,
         color: opts.color ?? (Boolean(process.stdout.isTTY) && !opts.output),
         maxRecordBytes: opts.maxRecordSize,
         engine: {

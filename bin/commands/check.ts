@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { action, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../../common/cli-error.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
+import { cannotWrite } from '../../common/write-error.js';
 import { warn } from '../warn.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 
@@ -53,7 +54,8 @@ export function registerCheck(program: Command): void {
         try {
           writeFileSync(1, text);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+          // A closed pipe (`| head`) ends quietly, keeping the check's status; anything else is a write failure.
+          if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw cannotWrite('standard output', err);
         }
       }
       process.exitCode = exitCodeOf(results);

@@ -11,10 +11,11 @@ export function registerDissect(program: Command): void {
     .option('-c, --count <n>', 'stop after N packets are shown', positiveInt)
     .option('--mptcp', 'show only packets that carry MPTCP options')
     .option('--sessions', 'tag each packet with its MPTCP session, subflow and data-level direction')
-    .option('--absolute', 'print absolute timestamps instead of seconds since the first packet')
+    .option('--absolute', 'print the date and time of each packet (local time, as tshark -t ad) instead of seconds since the first packet')
+    .option('--absolute-seq', 'print data sequence numbers and data ACKs as on the wire instead of relative to the IDSN (first data byte = 1)')
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
-    .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean; sessions?: boolean }) => {
+    .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; absoluteSeq?: boolean; color?: boolean; sessions?: boolean }) => {
       const { runDissect } = await import('../dissect-command.js');
       await runDissect(file, { ...opts, color: useColor(opts.color) });
     }));

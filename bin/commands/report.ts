@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../../common/cli-error.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
+import { bytesText } from '../../common/size-text.js';
 import { warn } from '../warn.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 
@@ -26,8 +27,14 @@ export function registerReport(program: Command): void {
       const { analyzeFile } = await import('../../analyze/analyze-file.js');
       const { buildReport } = await import('../../analyze/report.js');
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
-      const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION });
-      if (opts.json) writeFileAtomic(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-      if (html && collector && opts.html) writeFileAtomic(opts.html, await html.renderHtmlReport(report, collector.result(res.engine)));
+      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: VERSION });
+      // Everything is rendered before the first file is written: a failure leaves no output behind.
+      const outputs: Array<[string, string]> = [];
+      if (opts.json) outputs.push([opts.json, `${JSON.stringify(report, null, 2)}\n`]);
+      if (html && collector && opts.html) outputs.push([opts.html, await html.renderHtmlReport(report, collector.result(res.engine))]);
+      for (const [target, text] of outputs) {
+        const bytes = writeFileAtomic(target, text);
+        process.stderr.write(`wrote ${target}: ${bytes} bytes${bytes >= 1024 ? ` (${bytesText(bytes)})` : ''}\n`);
+      }
     }));
 }
