@@ -3,6 +3,7 @@
 point-to-point IP link (a "wire" whose captures have link type RAW IP).
 
     tun_relay.py NS_A DEV_A NS_B DEV_B [--ready FILE] [--delay-ab MS] [--delay-ba MS]
+                 [--corrupt-ab N --corrupt-log FILE]
 
 Both devices must already exist (ip -n NS tuntap add mode tun name DEV).
 Every IP packet written by the kernel into DEV_A is handed to DEV_B and vice
@@ -12,10 +13,16 @@ versa.  Runs until killed (SIGTERM/SIGINT).
 milliseconds, fractions allowed) in the direction A->B / B->A: this kernel has
 no netem, so latency is made here.  Packets keep their order within a
 direction (a FIFO per direction: the delay is the same for every packet).
+
+--corrupt-ab N flips one payload byte (payload offset 100, XOR 0xff) of the
+first N IPv4 TCP segments A->B carrying at least 1000 payload bytes, and
+recomputes the TCP checksum, as a payload-rewriting middlebox would; each
+rewrite is logged as one JSON line to --corrupt-log.
 """
 
 import ctypes
 import fcntl
+import json
 import os
 import select
 import signal
@@ -49,6 +56,44 @@ def open_tun(ns, dev):
     return fd
 
 
+def tcp_checksum(pkt, ihl, tcp_len):
+    """The TCP checksum of an IPv4 packet (its checksum field taken as zero)."""
+    seg = bytearray(pkt[ihl:ihl + tcp_len])
+    seg[16:18] = b"\0\0"
+    data = pkt[12:20] + struct.pack("!BBH", 0, 6, tcp_len) + bytes(seg)
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+CORRUPT_AT = 100
+
+
+def corrupt(pkt):
+    """Flips one payload byte of a big IPv4 TCP segment and fixes its checksum; None when not eligible."""
+    if len(pkt) < 20 or pkt[0] >> 4 != 4 or pkt[9] != 6:
+        return None
+    ihl = (pkt[0] & 15) * 4
+    total = struct.unpack_from("!H", pkt, 2)[0]
+    doff = (pkt[ihl + 12] >> 4) * 4
+    payload = total - ihl - doff
+    if payload < 1000 or len(pkt) < total:
+        return None
+    b = bytearray(pkt)
+    at = ihl + doff + CORRUPT_AT
+    old = b[at]
+    b[at] = old ^ 0xFF
+    struct.pack_into("!H", b, ihl + 16, tcp_checksum(b, ihl, total - ihl))
+    sport, dport, seq = struct.unpack_from("!HHI", b, ihl)
+    info = {"src": "%d.%d.%d.%d" % tuple(b[12:16]), "sport": sport, "dst": "%d.%d.%d.%d" % tuple(b[16:20]),
+            "dport": dport, "seq": seq, "payload_length": payload, "payload_offset": CORRUPT_AT,
+            "old": old, "new": b[at]}
+    return bytes(b), info
+
+
 def take_flag(args, name, default=None):
     if name in args:
         i = args.index(name)
@@ -63,6 +108,8 @@ def main():
     ready = take_flag(args, "--ready")
     delay_ab = float(take_flag(args, "--delay-ab", "0")) / 1000.0
     delay_ba = float(take_flag(args, "--delay-ba", "0")) / 1000.0
+    corrupt_left = int(take_flag(args, "--corrupt-ab", "0"))
+    corrupt_log = take_flag(args, "--corrupt-log")
     ns_a, dev_a, ns_b, dev_b = args
     a = open_tun(ns_a, dev_a)
     b = open_tun(ns_b, dev_b)
@@ -95,6 +142,14 @@ def main():
                     pkt = os.read(fd, 65536)
                 except OSError:
                     continue
+                if fd == a and corrupt_left > 0:
+                    done = corrupt(pkt)
+                    if done:
+                        pkt = done[0]
+                        corrupt_left -= 1
+                        if corrupt_log:
+                            with open(corrupt_log, "a") as f:
+                                f.write(json.dumps(done[1]) + "\n")
                 if delay[fd] > 0:
                     queue[fd].append((time.monotonic() + delay[fd], pkt))
                 else:
