@@ -243,8 +243,8 @@ sc_loss() {
   # random loss on path 2, client to server, in the router: a named counter counts every drop
   x ip netns exec "$R" nft add table inet h15loss
   x ip netns exec "$R" nft add counter inet h15loss dropped
-  x ip netns exec "$R" nft add chain inet h15loss fwd '{ type filter hook forward priority 0; }'
-  x ip netns exec "$R" nft add rule inet h15loss fwd iifname r2 oifname t2 ip length '>' 100 numgen random mod 12 == 0 counter name dropped drop
+  x ip netns exec "$R" nft add chain inet h15loss fw '{ type filter hook forward priority 0; }'
+  x ip netns exec "$R" nft add rule inet h15loss fw iifname r2 oifname t2 ip length '>' 100 numgen random mod 12 == 0 counter name dropped drop
   cap_start 128
   transfer 5201 22 400000 100000
   go_when_joined 5201
@@ -283,8 +283,8 @@ sc_optstrip() {
   # MP_CAPABLE (TCP option 30) removed from the SYNs to port 5202: that connection falls back to TCP
   x ip netns exec "$R" nft add table inet h15strip
   x ip netns exec "$R" nft add counter inet h15strip stripped
-  x ip netns exec "$R" nft add chain inet h15strip fwd '{ type filter hook forward priority -150; }'
-  x ip netns exec "$R" nft add rule inet h15strip fwd tcp dport 5202 tcp flags syn counter name stripped reset tcp option mptcp
+  x ip netns exec "$R" nft add chain inet h15strip fw '{ type filter hook forward priority -150; }'
+  x ip netns exec "$R" nft add rule inet h15strip fw tcp dport 5202 tcp flags syn counter name stripped reset tcp option mptcp
   cap_start 0
   transfer 5201 24 60000 60000
   transfer 5202 25 60000 60000
