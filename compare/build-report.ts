@@ -104,7 +104,7 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
     findings.push({
       severity: 'warning', code: 'CLOCKS_NOT_SYNCHRONISED',
       message: `one-way delays come out negative: the clocks of A and B disagree` +
-        (estimated !== null ? `; B's clock is about ${estimated} ms ${estimated >= 0 ? 'ahead of' : 'behind'} A's (from the minimum delays both ways): try --clock-offset ${estimated}` : ''),
+        (estimated !== null ? `; B's clock is about ${Math.abs(estimated)} ms ${estimated >= 0 ? 'ahead of' : 'behind'} A's (from the minimum delays both ways): try --clock-offset ${estimated}` : ''),
       packets: [],
     });
   }
@@ -393,7 +393,7 @@ function sideSummary(s: CaptureSideState, pairs: ConnPair[], side: 0 | 1): Compa
 }
 
 function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
+  return Math.round(x * 1000) / 1000 + 0; // + 0: no -0 in the JSON
 }
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
