@@ -31,7 +31,7 @@ S=h15s
 PY=${PYTHON:-python3}
 KERNEL=$(uname -r)
 RATE=${RATE:-8mbit}
-ALL_SCENARIOS=(delays loss nat optstrip payload)
+ALL_SCENARIOS=(delays loss nat optstrip payload reseq)
 
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then echo "must run as root (network namespaces)" >&2; exit 1; fi
@@ -310,6 +310,20 @@ sc_payload() {
   rewrites=$("$PY" -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$WORK/corrupt.jsonl")
   meta payload "DSS checksums on (net.mptcp.checksum_enabled=1). The relay on path 2 flips one payload byte (payload offset 100, XOR 0xff) in the first 2 client-to-server segments of 1000 bytes or more and fixes their TCP checksum, as a payload-rewriting middlebox would: only the DSS checksum can tell. The server answers with MP_FAIL and resets the subflow; the data is reinjected on path 1. 3 ms each way." \
     '{"delay_ms": {"path1": {"c2s": 3, "s2c": 3}, "path2": {"c2s": 3, "s2c": 3}}, "checksum": true, "rewrites": '"$rewrites"'}' 5201
+}
+
+sc_reseq() {
+  topo 0 3 3 3 3 --seq-shift-ab 123456789 --split-ab 4 --corrupt-log "$WORK/relay.jsonl"
+  mptcp_endpoints
+  cap_start 0
+  transfer 5201 27 100000 60000
+  go_when_joined 5201
+  transfers_wait
+  cap_stop reseq
+  local splits
+  splits=$("$PY" -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$WORK/relay.jsonl")
+  meta reseq "A normalizer on path 2: the relay adds 123456789 to the sequence numbers client to server (and takes it off the server's ACKs and SACK blocks), and splits the first 4 client-to-server segments of 1000 bytes or more in two, fixing the checksums. MPTCP copes: DSS subflow sequence numbers are relative to the ISN. 3 ms each way." \
+    '{"delay_ms": {"path1": {"c2s": 3, "s2c": 3}, "path2": {"c2s": 3, "s2c": 3}}, "seq_shift": {"path": 2, "direction": "c2s", "offset": 123456789}, "splits": '"$splits"'}' 5201
 }
 
 # ---------------------------------------------------------------- main

@@ -287,10 +287,19 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
     if (ds.window.count > 0) out.push({ ...base, kind: 'window-changed', direction: dir, count: ds.window.count, packets: pk(ds.window), message: `the TCP window field of ${ds.window.count} ${dir} packet${ds.window.count === 1 ? '' : 's'} was changed` });
     const ttl = ttlChanges(ds, up === 0 ? 1 : -1);
     if (ttl) out.push({ ...base, kind: 'ttl-changed', direction: dir, count: ttl.count, packets: firsts, message: `${dir} TTL/hop limit changed irregularly between the captures (decreases seen: ${ttl.deltas})` });
+    // Pieces: segments of one capture that are parts of larger segments in the other.
     const split = ds.smaller[down];
-    if (split.count > 0) out.push({ ...base, kind: 'segments-split', direction: dir, count: split.count, packets: pk(split), message: `${split.count} ${dir} segment piece${split.count === 1 ? '' : 's'} in ${down === 0 ? 'A' : 'B'} are parts of larger segments in ${up === 0 ? 'A' : 'B'}` });
+    if (split.count > 0) {
+      const whole = split.distinct[up];
+      const pieces = split.distinct[down];
+      out.push({ ...base, kind: 'segments-split', direction: dir, count: whole, packets: pk(split), message: `${plural(whole, `${dir} segment`)} in ${sideName(up)} arrived split into ${plural(pieces, 'piece')} in ${sideName(down)}` });
+    }
     const coal = ds.smaller[up];
-    if (coal.count > 0) out.push({ ...base, kind: 'segments-coalesced', direction: dir, count: coal.count, packets: pk(coal), message: `${coal.count} ${dir} segment${coal.count === 1 ? '' : 's'} in ${up === 0 ? 'A' : 'B'} were merged into larger ones in ${down === 0 ? 'A' : 'B'}` });
+    if (coal.count > 0) {
+      const merged = coal.distinct[down];
+      const parts = coal.distinct[up];
+      out.push({ ...base, kind: 'segments-coalesced', direction: dir, count: parts, packets: pk(coal), message: `${plural(parts, `${dir} segment`)} in ${sideName(up)} arrived coalesced into ${plural(merged, 'segment')} in ${sideName(down)}` });
+    }
     if (ds.payloadCount > 0) {
       const mods = ds.payload.map((m) => ({
         a: m.a, b: m.b, payloadOffset: m.payloadOffset, dataOffset: m.dataOffset, differingBytes: m.differingBytes,
@@ -307,6 +316,14 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
     }
   }
   return out;
+}
+
+function sideName(s: 0 | 1): string {
+  return s === 0 ? 'A' : 'B';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function pk(ev: Evidence): { a: number[]; b: number[] } {

@@ -7,11 +7,16 @@ const MAX_PACKETS = 50;
 /** Packet numbers on both sides of one kind of difference, bounded. */
 export class Evidence {
   count = 0;
+  /** Distinct packets on each side (counted when a packet differs from the previous one added). */
+  readonly distinct: [number, number] = [0, 0];
+  private readonly last: [number, number] = [-1, -1];
   readonly a: number[] = [];
   readonly b: number[] = [];
 
   add(na: number, nb: number): void {
     this.count++;
+    if (na !== this.last[0]) { this.distinct[0]++; this.last[0] = na; }
+    if (nb !== this.last[1]) { this.distinct[1]++; this.last[1] = nb; }
     if (na > 0 && this.a.length < MAX_PACKETS && !this.a.includes(na)) this.a.push(na);
     if (nb > 0 && this.b.length < MAX_PACKETS && !this.b.includes(nb)) this.b.push(nb);
   }

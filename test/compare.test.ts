@@ -38,7 +38,7 @@ function onPath(r: CompareReport, p: number, port = 5201): SubflowComparison {
 
 const reports = new Map<string, CompareReport>();
 beforeAll(async () => {
-  for (const name of ['delays', 'loss', 'nat', 'optstrip', 'payload']) reports.set(name, await compare(name));
+  for (const name of ['delays', 'loss', 'nat', 'optstrip', 'payload', 'reseq']) reports.set(name, await compare(name));
 });
 
 describe('compare: delays per path and direction (TUN relay)', () => {
@@ -184,6 +184,30 @@ describe('compare: payload rewritten on path 2 with DSS checksums on', () => {
     expect(codes).toContain('MP_FAIL');
     expect(codes).toContain('DSS_CHECKSUM_MISMATCH');
     expect(r.findings.find((f) => f.code === 'MIDDLEBOX_PAYLOAD_MODIFIED')?.severity).toBe('error');
+  });
+});
+
+describe('compare: a normalizer shifts sequence numbers and splits segments on path 2', () => {
+  it('reports sequence-rewritten with the offset applied, and the split segments at the right packets', async () => {
+    const r = reports.get('reseq')!;
+    const m = meta('reseq').settings;
+    const seq = r.interference.filter((x) => x.kind === 'sequence-rewritten');
+    expect(seq).toHaveLength(1);
+    expect(seq[0]).toMatchObject({ direction: 'c2s', offset: m.seq_shift.offset });
+    expect(onPath(r, 2).matchedBy).toBe('mp-join token and nonce');
+    expect(r.findings.map((f) => f.code)).toContain('MIDDLEBOX_SEQUENCE_REWRITE');
+    const split = r.interference.filter((x) => x.kind === 'segments-split');
+    expect(split).toHaveLength(1);
+    expect(split[0].count).toBe(m.splits.length);
+    expect(split[0].packets.b).toHaveLength(2 * m.splits.length);
+    // The split segments, as B saw them (shifted), are those the relay logged; A has them unshifted.
+    const inB = await packetsAt(pair('reseq')[1], split[0].packets.b);
+    const starts = m.splits.flatMap((x: { split_seq: number; first: number }) => [x.split_seq, (x.split_seq + x.first) >>> 0]);
+    expect(inB.map((p) => p.seq).sort()).toEqual(starts.sort());
+    const inA = await packetsAt(pair('reseq')[0], split[0].packets.a);
+    expect(inA.map((p) => (p.seq + m.seq_shift.offset) >>> 0).sort()).toEqual(m.splits.map((x: { split_seq: number }) => x.split_seq).sort());
+    // Nothing is lost: the pieces cover the segments.
+    for (const p of [1, 2]) expect(onPath(r, p).lostBetween).toEqual({ c2s: 0, s2c: 0 });
   });
 });
 
