@@ -1,7 +1,7 @@
 // `compare A B` on pairs of real kernel captures taken on both sides of a router (captures/make-compare-captures.sh).
 // Expected values come from what the router and the relay were told to do and what they counted (meta.json):
 // configured delays, the nftables drop counter, conntrack's NAT tuple, the stripped SYNs, the rewritten segments.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -265,6 +265,30 @@ describe('compare command line', () => {
     const res = await runCli(['compare', ...pair('delays'), '--clock-offset', 'x']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/--clock-offset .* is invalid/);
+  });
+  it('check --pair applies the pair rules: delay, loss, interference kinds, middlebox findings', async () => {
+    const rules = join(tmp, 'pair.yaml');
+    writeFileSync(rules, 'pair:\n  maxOneWayDelayMs: { min: 15 }\n  maxLostBetween: 0\n  forbidInterference: [address-translated]\n');
+    const delays = await runCli(['check', '--pair', ...pair('delays'), '--rules', rules, '--format', 'json']);
+    expect(delays.code).toBe(1);
+    const jd = JSON.parse(delays.stdout);
+    const owd = jd.captures[0].rules.find((r: { id: string }) => r.id === 'ONE_WAY_DELAY');
+    // Only path 1 c2s (20 ms configured) is above 15 ms.
+    expect(owd.status).toBe('fail');
+    expect(owd.violations).toHaveLength(1);
+    expect(owd.violations[0].message).toMatch(/subflow 0 .* c2s: one-way delay min 20\.\d+ ms exceeds 15 ms/);
+    const nat = await runCli(['check', '--pair', ...pair('nat'), '--rules', rules]);
+    expect(nat.code).toBe(1);
+    expect(nat.stdout).toMatch(/INTERFERENCE/);
+    const loss = await runCli(['check', '--pair', ...pair('loss'), '--rules', rules]);
+    expect(loss.code).toBe(1);
+    expect(loss.stdout).toMatch(/LOST_BETWEEN/);
+    // Built-in rules: payload modification fails, NAT alone does not.
+    expect((await runCli(['check', '--pair', ...pair('payload')])).code).toBe(1);
+    expect((await runCli(['check', '--pair', ...pair('nat')])).code).toBe(0);
+    expect((await runCli(['check', '--pair', ...pair('optstrip')])).stdout).toMatch(/MIDDLEBOX_OPTION_REMOVED/);
+    const odd = await runCli(['check', '--pair', pair('nat')[0]]);
+    expect(odd.code).toBe(2);
   });
   it('writes nothing when it fails', async () => {
     const out = join(tmp, 'none.json');
