@@ -22,6 +22,9 @@ export interface CompareOptions {
   maxPoints: number;
   version: string;
   onWarning: (m: string) => void;
+  /** Observations queued per capture before its reader pauses, and bytes read at a time (tests lower them). */
+  queueHigh?: number;
+  readChunkBytes?: number;
 }
 
 export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
@@ -31,6 +34,8 @@ export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
 export interface CompareResult {
   report: CompareReport;
   series: DelaySeries[];
+  /** What was held at most: observations queued per capture, and waiting for their copy. */
+  held: { queued: [number, number]; pending: number };
 }
 
 export async function compareCaptures(fileA: string, fileB: string, options: Partial<CompareOptions> = {}): Promise<CompareResult> {
@@ -47,7 +52,7 @@ export async function compareCaptures(fileA: string, fileB: string, options: Par
   }
   const a = new CaptureSideState(0, fileA, 0);
   const b = new CaptureSideState(1, fileB, opts.clockOffsetMs / 1000);
-  const feeds = [new Feed(), new Feed()] as const;
+  const feeds = [new Feed(opts.queueHigh, opts.readChunkBytes), new Feed(opts.queueHigh, opts.readChunkBytes)] as const;
   const readers = [runFeed(fhA, a, feeds[0], opts.onWarning), runFeed(fhB, b, feeds[1], opts.onWarning)];
   const matcher = new Matcher({ windowSeconds: opts.windowSeconds, maxPoints: opts.maxPoints });
   const [fa, fb] = feeds;
@@ -74,5 +79,6 @@ export async function compareCaptures(fileA: string, fileB: string, options: Par
   if (matcher.pairs.length === 0) {
     throw new CaptureInputError(`${fileA} and ${fileB} have no connection in common (no matching MPTCP keys, MP_JOIN tokens, initial sequence numbers or SYN timestamps)`);
   }
-  return buildCompareReport({ a, b, pairs: matcher.pairs, clockOffsetMs: opts.clockOffsetMs, version: opts.version });
+  const built = buildCompareReport({ a, b, pairs: matcher.pairs, clockOffsetMs: opts.clockOffsetMs, version: opts.version });
+  return { ...built, held: { queued: [fa.maxQueued, fb.maxQueued], pending: matcher.maxPending } };
 }

@@ -12,18 +12,25 @@ import { CaptureInputError, type CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import type { CaptureSideState, Obs } from './side.js';
 
-const CHUNK = 256 * 1024;
-/** Observations queued before the reader pauses, and the length at which it resumes. */
-const HIGH = 8192;
-const LOW = 2048;
+/** Bytes read from the file at a time. */
+export const READ_CHUNK = 256 * 1024;
+/** Observations queued before the reader pauses (it resumes at a quarter of that). */
+export const QUEUE_HIGH = 8192;
 
 export class Feed {
+  /** Most observations queued at once (for tests of the memory bound). */
+  maxQueued = 0;
+  private readonly low: number;
   private readonly q: Obs[] = [];
   private head = 0;
   done = false;
   error: unknown = undefined;
   private wakeMerger: (() => void) | null = null;
   private wakeReader: (() => void) | null = null;
+
+  constructor(private readonly high = QUEUE_HIGH, readonly chunkBytes = READ_CHUNK) {
+    this.low = Math.max(1, high >> 2);
+  }
 
   get size(): number {
     return this.q.length - this.head;
@@ -41,6 +48,7 @@ export class Feed {
   push(o: Obs): void {
     if (this.abandoned) return;
     this.q.push(o);
+    if (this.size > this.maxQueued) this.maxQueued = this.size;
     this.signalMerger();
   }
 
@@ -57,7 +65,7 @@ export class Feed {
   shift(): Obs {
     const o = this.q[this.head++];
     if (this.head > 4096 && this.head * 2 > this.q.length) { this.q.splice(0, this.head); this.head = 0; }
-    if (this.wakeReader && this.size < LOW) { const w = this.wakeReader; this.wakeReader = null; w(); }
+    if (this.wakeReader && this.size < this.low) { const w = this.wakeReader; this.wakeReader = null; w(); }
     return o;
   }
 
@@ -69,7 +77,7 @@ export class Feed {
 
   /** The reader waits here before each chunk while the queue is long. */
   async gate(): Promise<void> {
-    if (this.size < HIGH) return;
+    if (this.size < this.high) return;
     await new Promise<void>((resolve) => { this.wakeReader = resolve; });
   }
 
@@ -95,10 +103,10 @@ async function* chunks(fh: FileHandle, feed: Feed, file: string): AsyncGenerator
   for (;;) {
     await feed.gate();
     if (feed.abandoned) return;
-    const buf = Buffer.allocUnsafe(CHUNK);
+    const buf = Buffer.allocUnsafe(feed.chunkBytes);
     let got: number;
     try {
-      got = (await fh.read(buf, 0, CHUNK, null)).bytesRead;
+      got = (await fh.read(buf, 0, feed.chunkBytes, null)).bytesRead;
     } catch (e) {
       throw new CaptureInputError(`cannot read ${file}: ${(e as Error).message}`);
     }

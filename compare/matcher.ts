@@ -24,6 +24,8 @@ export class Matcher {
   /** Pending observations in arrival order, per capture, for expiry. */
   private readonly queue: [Obs[], Obs[]] = [[], []];
   private readonly head: [number, number] = [0, 0];
+  /** Most observations waiting for their copy at once (for tests of the memory bound). */
+  maxPending = 0;
 
   constructor(private readonly opts: MatcherOptions) {}
 
@@ -50,6 +52,8 @@ export class Matcher {
     else m.set(x.key, [x]);
     if (x.len > 0) sc.pendingData[x.d].push(x);
     this.queue[x.side].push(x);
+    const pending = this.queue[0].length - this.head[0] + this.queue[1].length - this.head[1];
+    if (pending > this.maxPending) this.maxPending = pending;
   }
 
   private match(x: Obs, pair: ConnPair): boolean {
