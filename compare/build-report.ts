@@ -1,12 +1,12 @@
 /** Turns the matched pairs into the comparison report: per subflow figures, interference and findings. */
-import type { Conn, Session } from '../analyze/model.js';
+import type { Session } from '../analyze/model.js';
 import type { Finding } from '../analyze/report-types.js';
 import type { ConnPair, DirStats, Evidence } from './pair.js';
 import type {
   AddAddrCheck, CompareReport, DelayStats, Direction, Interference, InterferenceKind, PerDirection, SessionComparison,
   SideEndpoints, SubflowComparison,
 } from './report-types.js';
-import type { CaptureSideState } from './side.js';
+import type { CaptureSideState, SideConn } from './side.js';
 
 /** One-way delay over time of one subflow direction, for the HTML page. */
 export interface DelaySeries {
@@ -44,8 +44,8 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
 
   groups.forEach((group, sid) => {
     const first = group[0];
-    const sa = first.a.conn.session;
-    const sb = first.b.conn.session;
+    const sa = first.a.session;
+    const sb = first.b.session;
     const subflows: SubflowComparison[] = [];
     group.forEach((pair, fid) => {
       const sub = subflowComparison(pair, upstream);
@@ -69,8 +69,8 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
       kind: sa || sb ? 'mptcp' : 'tcp',
       a: sa ? sa.id : null,
       b: sb ? sb.id : null,
-      client: first.a.conn.clientText,
-      server: first.a.conn.serverText,
+      client: first.a.clientText,
+      server: first.a.serverText,
       fallback: { a: sa?.fallback ?? false, b: sb?.fallback ?? false },
       subflows,
       addAddr: sa && sb ? addAddrChecks(sa, sb, group) : [],
@@ -83,7 +83,7 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
       const lost = f.lostBetween[dir];
       if (lost === 0) continue;
       const pair = groups[sid][fid];
-      const d = pair.a.conn.session ? dirOfSessionDir(pair, dir === 'c2s' ? 0 : 1) : dir === 'c2s' ? 0 : 1;
+      const d = pair.a.session ? dirOfSessionDir(pair, dir === 'c2s' ? 0 : 1) : dir === 'c2s' ? 0 : 1;
       const ds = pair.dirs[d];
       const up = upstream(dir === 'c2s' ? 0 : 1);
       findings.push({
@@ -145,8 +145,8 @@ function nearerClient(pairs: ConnPair[]): { side: 0 | 1; evidence: string } {
 function groupSessions(pairs: ConnPair[]): ConnPair[][] {
   const byKey = new Map<string, ConnPair[]>();
   pairs.forEach((p, i) => {
-    const sa = p.a.conn.session;
-    const sb = p.b.conn.session;
+    const sa = p.a.session;
+    const sb = p.b.session;
     const key = sa ? `a${sa.id}` : sb ? `b${sb.id}` : `p${i}`;
     const g = byKey.get(key);
     if (g) g.push(p);
@@ -158,27 +158,26 @@ function groupSessions(pairs: ConnPair[]): ConnPair[][] {
 }
 
 function subflowOrder(p: ConnPair): number {
-  const c = p.a.conn.session ? p.a.conn : p.b.conn;
-  return c.session ? c.subflowId : 0;
+  return (p.a.session ? p.a : p.b).subflowId;
 }
 
 /** Session direction (0 = c2s) of connection direction d. */
 function sessionDir(pair: ConnPair, d: 0 | 1): 0 | 1 {
-  const c = pair.a.conn.session ? pair.a.conn : pair.b.conn;
-  return (c.session ? d ^ c.sessionDirOfDir0 : d) as 0 | 1;
+  const c = pair.a.session ? pair.a : pair.b;
+  return (d ^ c.sessionDirOfDir0) as 0 | 1;
 }
 
 function dirOfSessionDir(pair: ConnPair, sdir: 0 | 1): 0 | 1 {
   return sessionDir(pair, sdir);
 }
 
-function endpoints(sc: ConnPair['a']): SideEndpoints {
-  const c = sc.conn;
+function endpoints(sc: SideConn): SideEndpoints {
+  const s = sc.session;
   return {
-    session: c.session ? c.session.id : null,
-    subflow: c.session ? c.subflowId : null,
-    client: c.clientText,
-    server: c.serverText,
+    session: s ? s.id : null,
+    subflow: s ? sc.subflowId : null,
+    client: sc.clientText,
+    server: sc.serverText,
     firstPacket: sc.firstPacket,
     packets: sc.packets,
   };
@@ -197,7 +196,7 @@ function subflowComparison(pair: ConnPair, upstream: (sdir: 0 | 1) => 0 | 1): Su
     a: endpoints(pair.a),
     b: endpoints(pair.b),
     matchedBy: pair.matchedBy,
-    mptcp: { a: pair.a.conn.session !== null, b: pair.b.conn.session !== null },
+    mptcp: { a: pair.a.session !== null, b: pair.b.session !== null },
     matched: per((ds) => ds.matched),
     owdMs: per((ds, up) => delayStats(ds, up === 0 ? 1 : -1)),
     lostBetween: per((ds, up) => ds.only[up] + unpairedExpired(pair, ds, up, false)),
@@ -238,8 +237,8 @@ function portOf(endpoint: string): string {
 
 function pairInterference(pair: ConnPair, session: number, subflow: number, upstream: (sdir: 0 | 1) => 0 | 1, a: CaptureSideState, b: CaptureSideState): Interference[] {
   const out: Interference[] = [];
-  const ca = pair.a.conn;
-  const cb = pair.b.conn;
+  const ca = pair.a;
+  const cb = pair.b;
   const tuples = { a: `${ca.clientText} → ${ca.serverText}`, b: `${cb.clientText} → ${cb.serverText}` };
   const firsts = { a: [pair.a.firstPacket], b: [pair.b.firstPacket] };
   const total = pair.dirs[0].matched + pair.dirs[1].matched;
@@ -258,8 +257,8 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
     const up = upstream(sdir);
     const down = (up ^ 1) as 0 | 1;
     const ds = pair.dirs[d];
-    const isnA = ca.dirs[d].isn;
-    const isnB = cb.dirs[d].isn;
+    const isnA = ca.isn[d];
+    const isnB = cb.isn[d];
     if (isnA >= 0 && isnB >= 0 && isnA !== isnB) {
       const offset = (up === 0 ? isnB - isnA : isnA - isnB) >>> 0;
       out.push({ ...base, kind: 'sequence-rewritten', direction: dir, count: ds.matched, packets: firsts, offset, message: `${dir} sequence numbers are shifted by ${offset} (ISN ${isnA} in A, ${isnB} in B)` });
@@ -343,16 +342,16 @@ function ttlChanges(ds: DirStats, sign: 1 | -1): { count: number; deltas: string
 /** DSS checksum failures, MP_FAIL and resets on a subflow, as each capture's analysis found them. */
 function checksumEvidence(pair: ConnPair, a: CaptureSideState, b: CaptureSideState): { code: string; a: number[]; b: number[] }[] {
   const codes = ['DSS_CHECKSUM_MISMATCH', 'MP_FAIL', 'MP_TCPRST'];
-  const packetsOf = (conn: Conn, code: string): number[] => {
-    const s = conn.session;
+  const packetsOf = (sc: SideConn, code: string): number[] => {
+    const s = sc.session;
     if (!s) return [];
-    return s.findings.filter((f) => f.code === code && f.subflow === conn.subflowId).flatMap((f) => f.packets);
+    return s.findings.filter((f) => f.code === code && f.subflow === sc.subflowId).flatMap((f) => f.packets);
   };
   void a; void b;
   const out: { code: string; a: number[]; b: number[] }[] = [];
   for (const code of codes) {
-    const pa = packetsOf(pair.a.conn, code);
-    const pb = packetsOf(pair.b.conn, code);
+    const pa = packetsOf(pair.a, code);
+    const pb = packetsOf(pair.b, code);
     if (pa.length || pb.length) out.push({ code, a: pa, b: pb });
   }
   return out;
@@ -381,12 +380,12 @@ function addAddrChecks(sa: Session, sb: Session, group: ConnPair[]): AddAddrChec
       const key = `${by}|${e.addressId}|${e.address}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const use = (c: Conn): string => (by === 'client' ? (c.sessionDirOfDir0 === 0 ? c.clientText : c.serverText) : (c.sessionDirOfDir0 === 0 ? c.serverText : c.clientText));
-      const usedIn = (side: 0 | 1): boolean => group.some((p) => { const c = side === 0 ? p.a.conn : p.b.conn; return c.session !== null && addrOf(use(c)) === e.address; });
+      const use = (c: SideConn): string => (by === 'client' ? (c.sessionDirOfDir0 === 0 ? c.clientText : c.serverText) : (c.sessionDirOfDir0 === 0 ? c.serverText : c.clientText));
+      const usedIn = (side: 0 | 1): boolean => group.some((p) => { const c = side === 0 ? p.a : p.b; return c.session !== null && addrOf(use(c)) === e.address; });
       const seenAs: string[] = [];
       for (const p of group) {
-        const here = mine === 0 ? p.a.conn : p.b.conn;
-        const there = mine === 0 ? p.b.conn : p.a.conn;
+        const here = mine === 0 ? p.a : p.b;
+        const there = mine === 0 ? p.b : p.a;
         if (!here.session || !there.session || addrOf(use(here)) !== e.address) continue;
         const ep = use(there);
         if (!seenAs.includes(ep)) seenAs.push(ep);
@@ -402,7 +401,7 @@ function addAddrChecks(sa: Session, sb: Session, group: ConnPair[]): AddAddrChec
 
 function sideSummary(s: CaptureSideState, pairs: ConnPair[], side: 0 | 1): CompareReport['a'] {
   const paired = new Set(pairs.map((p) => (side === 0 ? p.a : p.b)));
-  const lonely = s.all.filter((c) => !paired.has(c)).map((c) => `${c.conn.clientText} → ${c.conn.serverText}`);
+  const lonely = [...new Set(s.conns.values())].filter((c) => !paired.has(c)).map((c) => `${c.clientText} → ${c.serverText}`);
   return {
     file: s.file, format: s.format, packets: s.engine.packets, tcpPackets: s.engine.tcpPackets,
     unmatchedConnections: lonely.slice(0, 100),

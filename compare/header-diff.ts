@@ -83,12 +83,7 @@ function comparePayload(oa: Obs, ob: Obs, ds: DirStats, fromA: number, fromB: nu
   });
 }
 
-/** Data-level offset (first data byte 0) of payload byte `at` of `o`, through its capture's DSS mappings. */
+/** Data-level offset (first data byte 0) of payload byte `at` of `o`, from the engine's DSN of its first byte. */
 function dataOffsetOf(o: Obs, at: number): number | null {
-  const conn = o.sc.conn;
-  if (!conn.session) return null;
-  const pos = o.relSeq + at;
-  const m = conn.dirs[o.d].mappings.covering(pos);
-  if (!m) return null;
-  return m.offset + (pos - m.ssn);
+  return o.dsn === null ? null : o.dsn - 1 + at;
 }

@@ -232,10 +232,10 @@ export class Matcher {
 function identities(sc: SideConn): Array<[string, string]> {
   const conn = sc.conn;
   const out: Array<[string, string]> = [];
-  if (conn.joinToken && conn.dirs[0].nonce) out.push([`join:${conn.joinToken}:${conn.dirs[0].nonce}`, 'mp-join token and nonce']);
-  const s = conn.session;
-  if (s && conn.kind === 'initial' && s.client.key) out.push([`key:${s.client.key}`, 'mp-capable keys']);
-  if (conn.synSeen && conn.dirs[0].isn >= 0) out.push([`isn:${conn.dirs[0].isn}`, 'initial sequence number']);
+  if (conn?.joinToken && conn.dirs[0].nonce) out.push([`join:${conn.joinToken}:${conn.dirs[0].nonce}`, 'mp-join token and nonce']);
+  const s = sc.session;
+  if (s && conn?.kind === 'initial' && s.client.key) out.push([`key:${s.client.key}`, 'mp-capable keys']);
+  if (sc.isn[0] >= 0) out.push([`isn:${sc.isn[0]}`, 'initial sequence number']);
   if (sc.synTsval > 0) out.push([`ts:${sc.synTsval}`, 'syn timestamp']);
   return out;
 }

@@ -1,20 +1,27 @@
 /**
- * One capture of a comparison: its own analysis engine, and for every TCP packet an observation (`Obs`) holding
- * what matching needs: the engine's connection, the direction, sequence numbers relative to that capture's ISNs,
- * and copies of the header fields, options and payload a middlebox could change.
+ * One capture of a comparison: its own analysis engine, observed packet by packet (engine.observe, docs/engine.md).
+ * For every TCP packet it makes an observation (`Obs`) holding what matching needs: the engine's connection id
+ * and direction, sequence numbers relative to that capture's ISNs, and copies of the header fields, options and
+ * payload a middlebox could change.
  */
-import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS } from '../analyze/engine.js';
-import type { Conn } from '../analyze/model.js';
+import { AnalysisEngine } from '../analyze/engine.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../analyze/engine-options.js';
+import type { Conn, Session } from '../analyze/model.js';
+import type { PacketAnalysis } from '../analyze/packet-analysis.js';
+import { endpointText } from '../dissect/address.js';
 import type { DecodedPacket } from '../dissect/packet.js';
-import { TCP_SYN } from '../dissect/packet.js';
+import { TCP_ACK, TCP_SYN } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { be32 } from '../dissect/bytes.js';
 import { TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
+import type { ConnPair } from './pair.js';
 
-/** A connection of one capture, as the comparison tracks it. */
+/** A TCP connection of one capture (the engine's connection id), as the comparison tracks it. */
 export class SideConn {
   /** Shared state of the matched pair, once matched. */
-  pair: import('./pair.js').ConnPair | null = null;
+  pair: ConnPair | null = null;
+  /** The engine's connection once it is a subflow of a session (keys, tokens, nonces, mappings). */
+  conn: Conn | null = null;
   /** Observations not matched yet, per direction (0 = from the connection's client), by exact key. */
   readonly pending: [Map<string, Obs[]>, Map<string, Obs[]>] = [new Map(), new Map()];
   /** Data-carrying observations not fully matched yet, per direction, in arrival order (for resegmentation). */
@@ -22,6 +29,8 @@ export class SideConn {
   /** Observations of this direction so far (their index gives the order for reordering). */
   readonly count: [number, number] = [0, 0];
   readonly highestEnd: [number, number] = [0, 0];
+  /** ISN of each direction, from its SYN (-1: not seen). */
+  readonly isn: [number, number] = [-1, -1];
   /** First SYN and SYN/ACK times in this capture (handshake order tells which capture is nearer the client). */
   synTime = -1;
   synAckTime = -1;
@@ -32,10 +41,21 @@ export class SideConn {
   /** Keys this connection is registered under while it waits for its counterpart. */
   registered: string[] = [];
   packets = 0;
-  firstPacket = 0;
 
-  constructor(readonly side: 0 | 1, readonly conn: Conn) {
-    this.firstPacket = conn.firstPacket;
+  constructor(readonly side: 0 | 1, readonly id: number, readonly firstPacket: number, readonly clientText: string, readonly serverText: string) {}
+
+  get session(): Session | null {
+    return this.conn?.session ?? null;
+  }
+
+  /** Subflow id in its session (0 for a plain connection). */
+  get subflowId(): number {
+    return this.conn?.session ? this.conn.subflowId : 0;
+  }
+
+  /** Session direction of the connection's direction 0 (0 = c2s). */
+  get sessionDirOfDir0(): number {
+    return this.conn?.session ? this.conn.sessionDirOfDir0 : 0;
   }
 }
 
@@ -53,11 +73,12 @@ export interface Obs {
   flags: number;
   relSeq: number;
   relAck: number;
-  seq: number;
   len: number;
   tsval: number;
   win: number;
   ttl: number;
+  /** Relative DSN of the first payload byte (first data byte = 1), or null. */
+  dsn: number | null;
   /** TCP option bytes (after the fixed header), as captured. */
   options: Buffer;
   /** Captured payload bytes (a copy), empty for headers-only captures. */
@@ -72,90 +93,81 @@ export interface Obs {
 
 export class CaptureSideState {
   readonly engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS });
-  readonly conns = new Map<Conn, SideConn>();
-  readonly all: SideConn[] = [];
+  /** Connections by the engine's connection id. */
+  readonly conns = new Map<number, SideConn>();
   format = '';
   truncated = false;
-  /** Connection of the packet before push: a plain connection that closes with this packet is forgotten by push. */
-  private before: Conn | undefined;
-  /** Recent plain connections by 4-tuple: packets after the close (a last ACK) make the engine start a new one. */
+  private last: Obs | null = null;
+  /**
+   * Recent plain connections by their endpoints: the engine forgets a plain connection once closed, so a packet
+   * after the close (the last ACK) starts a new one there; here it continues the old one.
+   */
   private readonly recentPlain = new Map<string, SideConn>();
 
-  constructor(readonly side: 0 | 1, readonly file: string, readonly clockShift: number) {}
+  constructor(readonly side: 0 | 1, readonly file: string, readonly clockShift: number) {
+    this.engine.observe({ packet: (p, rec, a) => { this.last = this.observe(p, rec, a); } });
+  }
 
   /** Feeds one record to the engine; returns its observation, or null for packets that are not TCP. */
   push(rec: CaptureRecord, p: DecodedPacket): Obs | null {
-    const engine = this.engine;
-    const key = p.isTcp ? connKeyOf(p) : '';
-    this.before = p.isTcp ? engine.conns.get(key) : undefined;
-    engine.push(rec, p);
-    if (!p.isTcp) return null;
-    const conn = this.connOf(key);
-    if (!conn) return null;
-    let sc = this.conns.get(conn);
+    this.last = null;
+    this.engine.push(rec, p);
+    return this.last;
+  }
+
+  private observe(p: DecodedPacket, rec: CaptureRecord, a: PacketAnalysis): Obs | null {
+    if (a.connection < 0 || a.tcpDir === null) return null;
+    let d: 0 | 1 = a.tcpDir === 'c2s' ? 0 : 1;
+    let sc = this.conns.get(a.connection);
     if (!sc) {
+      const src = endpointText(p.ipVersion, p.data, p.srcOffset, p.sport);
+      const dst = endpointText(p.ipVersion, p.data, p.dstOffset, p.dport);
+      const key = src < dst ? `${src}|${dst}` : `${dst}|${src}`;
       const prev = this.recentPlain.get(key);
-      if (prev && !conn.synSeen && conn.kind === 'plain') sc = prev; // the tail of a closed connection
+      if (prev && a.session < 0 && !(p.flags & TCP_SYN)) sc = prev;
       else {
-        sc = new SideConn(this.side, conn);
-        this.all.push(sc);
-        if (conn.kind === 'plain') {
+        // The connection's client is the sender of direction 0.
+        sc = d === 0 ? new SideConn(this.side, a.connection, rec.n, src, dst) : new SideConn(this.side, a.connection, rec.n, dst, src);
+        if (a.session < 0) {
           this.recentPlain.delete(key);
           this.recentPlain.set(key, sc);
           if (this.recentPlain.size > 4096) this.recentPlain.delete(this.recentPlain.keys().next().value as string);
         }
       }
-      this.conns.set(conn, sc);
+      this.conns.set(a.connection, sc);
     }
-    return this.observe(rec, p, sc, fromClient(sc.conn, p) ? 0 : 1);
-  }
-
-  /** The engine's connection of the packet just pushed. */
-  private connOf(key: string): Conn | undefined {
-    const engine = this.engine;
-    const tag = engine.lastTag;
-    if (tag) return engine.sessions[tag.session].subflows[tag.subflow];
-    return engine.conns.get(key) ?? this.before;
-  }
-
-  private observe(rec: CaptureRecord, p: DecodedPacket, sc: SideConn, d: 0 | 1): Obs {
-    const conn = sc.conn;
+    if (sc.id !== a.connection) d = endpointText(p.ipVersion, p.data, p.srcOffset, p.sport) === sc.clientText ? 0 : 1;
+    if (a.session >= 0 && !sc.conn) sc.conn = this.engine.sessions[a.session].subflows[a.subflow];
     const t = rec.tsSec + rec.tsNsec / 1e9 - this.clockShift;
-    const isn = conn.dirs[d].isn;
-    const peerIsn = conn.dirs[d ^ 1].isn;
-    const relSeq = isn >= 0 ? (p.seq - isn) >>> 0 : p.seq;
-    const relAck = peerIsn >= 0 ? (p.ack - peerIsn) >>> 0 : p.ack;
     sc.packets++;
-    const len = p.payloadLength;
-    // A data segment that ends at or below what this direction already carried repeats bytes: a retransmission.
-    const end = relSeq + len;
-    const retransmission = len > 0 && end <= sc.highestEnd[d];
-    if (len > 0 && end > sc.highestEnd[d]) sc.highestEnd[d] = end;
     const tsval = timestampValue(p);
     if (p.flags & TCP_SYN) {
+      if (sc.isn[d] < 0) sc.isn[d] = p.seq;
       if (d === 0 && sc.synTime < 0) { sc.synTime = t; sc.synTsval = tsval; }
       if (d === 1 && sc.synAckTime < 0) sc.synAckTime = t;
     }
+    // Relative to this capture's ISNs (the engine's numbers; for the tail of a closed connection, from its SYNs).
+    const own = sc.id === a.connection;
+    const relSeq = own && a.seq !== null ? a.seq : sc.isn[d] >= 0 ? (p.seq - sc.isn[d]) >>> 0 : p.seq;
+    const relAck = !(p.flags & TCP_ACK) ? 0 : own && a.ack !== null ? a.ack : sc.isn[d ^ 1] >= 0 ? (p.ack - sc.isn[d ^ 1]) >>> 0 : p.ack;
+    const len = p.payloadLength;
+    // In a session the engine says which segments repeat subflow bytes; for plain TCP: ends at or below the highest.
+    const end = relSeq + len;
+    const retransmission = a.session >= 0 ? a.retransmission : len > 0 && end <= sc.highestEnd[d];
+    if (len > 0 && end > sc.highestEnd[d]) sc.highestEnd[d] = end;
     const l3 = p.l3Offset;
     const ttl = l3 < 0 ? -1 : p.ipVersion === 4 ? p.data[l3 + 8] : p.data[l3 + 7];
     const optEnd = Math.min(p.tcpOffset + p.tcpHeaderLength, p.end);
     const options = Buffer.from(p.data.subarray(p.tcpOffset + 20, Math.max(p.tcpOffset + 20, optEnd)));
     const payload = p.payloadCaptured > 0 ? Buffer.from(p.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured)) : EMPTY;
     return {
-      side: this.side, n: rec.n, t, sc, d, idx: sc.count[d]++, flags: p.flags, relSeq, relAck, seq: p.seq, len, tsval,
-      win: p.win, ttl, options, payload, retransmission, covered: 0, matched: false, key: '',
+      side: this.side, n: rec.n, t, sc, d, idx: sc.count[d]++, flags: p.flags, relSeq, relAck, len, tsval,
+      win: p.win, ttl, dsn: len > 0 ? a.dsn : null, options, payload, retransmission, covered: 0, matched: false, key: '',
     };
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function fromClient(conn: Conn, p: DecodedPacket): boolean {
-  if (p.sport !== conn.clientPort) return false;
-  const ca = conn.clientAddr;
-  for (let i = 0; i < ca.length; i++) if (p.data[p.srcOffset + i] !== ca[i]) return false;
-  return true;
-}
 
 /** TSval of the TCP timestamp option, or -1. */
 function timestampValue(p: DecodedPacket): number {
@@ -172,25 +184,4 @@ function timestampValue(p: DecodedPacket): number {
     off += len;
   }
   return -1;
-}
-
-/**
- * The engine's connection-table key of a packet (both endpoints, lower first). It mirrors the key in
- * analyze/engine.ts, so a plain TCP connection's state can be found; the engine tags only session packets.
- */
-export function connKeyOf(p: DecodedPacket): string {
-  const b = p.data;
-  if (p.ipVersion === 4) {
-    const s = p.srcOffset;
-    const d = p.dstOffset;
-    const sa = (b[s] << 8) | b[s + 1];
-    const sb = (b[s + 2] << 8) | b[s + 3];
-    const da = (b[d] << 8) | b[d + 1];
-    const db = (b[d + 2] << 8) | b[d + 3];
-    const srcFirst = sa < da || (sa === da && (sb < db || (sb === db && p.sport <= p.dport)));
-    return srcFirst ? String.fromCharCode(sa, sb, p.sport, da, db, p.dport) : String.fromCharCode(da, db, p.dport, sa, sb, p.sport);
-  }
-  const a = b.toString('latin1', p.srcOffset, p.srcOffset + 16) + String.fromCharCode(p.sport);
-  const c = b.toString('latin1', p.dstOffset, p.dstOffset + 16) + String.fromCharCode(p.dport);
-  return a < c ? a + c : c + a;
 }

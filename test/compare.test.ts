@@ -150,6 +150,10 @@ describe('compare: MP_CAPABLE stripped from the SYNs to port 5202', () => {
     const other = r.sessions.find((x) => x.server.endsWith(':5201'))!;
     expect(other.subflows).toHaveLength(2);
     expect(r.findings.find((x) => x.code === 'MIDDLEBOX_OPTION_REMOVED')?.severity).toBe('error');
+    // Nothing was dropped: every packet of both connections, the last ACKs after the close too, is matched.
+    for (const x of r.sessions) for (const f of x.subflows) expect(f.lostBetween).toEqual({ c2s: 0, s2c: 0 });
+    expect(r.a.unmatchedConnections).toEqual([]);
+    expect(r.b.unmatchedConnections).toEqual([]);
   });
   it('the SYN named in A is the SYN to port 5202', async () => {
     const r = reports.get('optstrip')!;
