@@ -220,6 +220,14 @@ json.dump(meta, open(out, "w"), indent=1)
 open(out, "a").write("\n")
 EOF
 }
+# router_rule TABLE COUNTER PRIORITY RULE...: a rule in a forward-hook chain of the router, with a named counter
+router_rule() {
+  local table=$1 counter=$2 prio=$3; shift 3
+  x ip netns exec "$R" nft add table inet "$table"
+  x ip netns exec "$R" nft add counter inet "$table" "$counter"
+  x ip netns exec "$R" nft add chain inet "$table" fw "{ type filter hook forward priority $prio; }"
+  x ip netns exec "$R" nft add rule inet "$table" fw "$@"
+}
 nft_counter() { # nft_counter NS FAMILY TABLE COUNTER -> packets
   ip netns exec "$1" nft -j list counter "$2" "$3" "$4" | "$PY" -c 'import json,sys; d=json.load(sys.stdin)["nftables"]; print([x["counter"]["packets"] for x in d if "counter" in x][0])'
 }
@@ -241,10 +249,7 @@ sc_loss() {
   topo 0 2 2 2 2
   mptcp_endpoints
   # random loss on path 2, client to server, in the router: a named counter counts every drop
-  x ip netns exec "$R" nft add table inet h15loss
-  x ip netns exec "$R" nft add counter inet h15loss dropped
-  x ip netns exec "$R" nft add chain inet h15loss fw '{ type filter hook forward priority 0; }'
-  x ip netns exec "$R" nft add rule inet h15loss fw iifname r2 oifname t2 ip length '>' 100 numgen random mod 12 == 0 counter name dropped drop
+  router_rule h15loss dropped 0 iifname r2 oifname t2 ip length '>' 100 numgen random mod 12 == 0 counter name dropped drop
   cap_start 128
   transfer 5201 22 400000 100000
   go_when_joined 5201
@@ -281,10 +286,7 @@ sc_optstrip() {
   topo 0 3 3 3 3
   mptcp_endpoints
   # MP_CAPABLE (TCP option 30) removed from the SYNs to port 5202: that connection falls back to TCP
-  x ip netns exec "$R" nft add table inet h15strip
-  x ip netns exec "$R" nft add counter inet h15strip stripped
-  x ip netns exec "$R" nft add chain inet h15strip fw '{ type filter hook forward priority -150; }'
-  x ip netns exec "$R" nft add rule inet h15strip fw tcp dport 5202 tcp flags syn counter name stripped reset tcp option mptcp
+  router_rule h15strip stripped -150 tcp dport 5202 tcp flags syn counter name stripped reset tcp option mptcp
   cap_start 0
   transfer 5201 24 60000 60000
   transfer 5202 25 60000 60000

@@ -76,31 +76,6 @@ def tcp_checksum(pkt, ihl, tcp_len):
     return ~total & 0xFFFF
 
 
-CORRUPT_AT = 100
-
-
-def corrupt(pkt):
-    """Flips one payload byte of a big IPv4 TCP segment and fixes its checksum; None when not eligible."""
-    if len(pkt) < 20 or pkt[0] >> 4 != 4 or pkt[9] != 6:
-        return None
-    ihl = (pkt[0] & 15) * 4
-    total = struct.unpack_from("!H", pkt, 2)[0]
-    doff = (pkt[ihl + 12] >> 4) * 4
-    payload = total - ihl - doff
-    if payload < 1000 or len(pkt) < total:
-        return None
-    b = bytearray(pkt)
-    at = ihl + doff + CORRUPT_AT
-    old = b[at]
-    b[at] = old ^ 0xFF
-    struct.pack_into("!H", b, ihl + 16, tcp_checksum(b, ihl, total - ihl))
-    sport, dport, seq = struct.unpack_from("!HHI", b, ihl)
-    info = {"src": "%d.%d.%d.%d" % tuple(b[12:16]), "sport": sport, "dst": "%d.%d.%d.%d" % tuple(b[16:20]),
-            "dport": dport, "seq": seq, "payload_length": payload, "payload_offset": CORRUPT_AT,
-            "old": old, "new": b[at]}
-    return bytes(b), info
-
-
 def ip_checksum(b, ihl):
     hdr = bytes(b[:10]) + b"\0\0" + bytes(b[12:ihl])
     total = sum(struct.unpack("!%dH" % (ihl // 2), hdr))
@@ -119,6 +94,35 @@ def tcp_fields(pkt):
     if len(pkt) < total:
         return None
     return ihl, total, doff
+
+
+def big_segment(pkt):
+    """(ihl, total, doff, payload length) of an IPv4 TCP segment carrying at least 1000 payload bytes, or None."""
+    f = tcp_fields(pkt)
+    if not f or f[1] - f[0] - f[2] < 1000:
+        return None
+    return f + (f[1] - f[0] - f[2],)
+
+
+CORRUPT_AT = 100
+
+
+def corrupt(pkt):
+    """Flips one payload byte of a big IPv4 TCP segment and fixes its checksum; None when not eligible."""
+    f = big_segment(pkt)
+    if not f:
+        return None
+    ihl, total, doff, payload = f
+    b = bytearray(pkt)
+    at = ihl + doff + CORRUPT_AT
+    old = b[at]
+    b[at] = old ^ 0xFF
+    struct.pack_into("!H", b, ihl + 16, tcp_checksum(b, ihl, total - ihl))
+    sport, dport, seq = struct.unpack_from("!HHI", b, ihl)
+    info = {"src": "%d.%d.%d.%d" % tuple(b[12:16]), "sport": sport, "dst": "%d.%d.%d.%d" % tuple(b[16:20]),
+            "dport": dport, "seq": seq, "payload_length": payload, "payload_offset": CORRUPT_AT,
+            "old": old, "new": b[at]}
+    return bytes(b), info
 
 
 def shift_seq(pkt, delta, sender_side):
@@ -157,13 +161,10 @@ def shift_seq(pkt, delta, sender_side):
 
 def split(pkt):
     """Two packets carrying the two halves of a big segment's payload, or None when not eligible."""
-    f = tcp_fields(pkt)
+    f = big_segment(pkt)
     if not f:
         return None
-    ihl, total, doff = f
-    payload = total - ihl - doff
-    if payload < 1000:
-        return None
+    ihl, total, doff, payload = f
     half = payload // 2
     head = bytearray(pkt[:ihl + doff])
     body = pkt[ihl + doff:total]
