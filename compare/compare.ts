@@ -57,8 +57,8 @@ export async function compareCaptures(fileA: string, fileB: string, options: Par
   const matcher = new Matcher({ windowSeconds: opts.windowSeconds, maxPoints: opts.maxPoints });
   const [fa, fb] = feeds;
   for (;;) {
-    await fa.ready();
-    await fb.ready();
+    if (fa.size === 0 && !fa.done) await fa.ready();
+    if (fb.size === 0 && !fb.done) await fb.ready();
     if (fa.error !== undefined || fb.error !== undefined) break;
     const ha = fa.peek();
     const hb = fb.peek();

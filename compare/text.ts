@@ -35,7 +35,7 @@ export function formatCompareText(r: CompareReport): string {
     if (nat.length) headline.unshift(`${subflowName(f, fid)} of session ${sid} is NATed (${f.a.client} → ${f.b.client}${f.a.server !== f.b.server ? `, ${f.a.server} → ${f.b.server}` : ''})`);
     for (const dir of DIRS) {
       const parts = [delayText(f.owdMs[dir])];
-      if (f.lostBetween[dir]) parts.push(`${plural(f.lostBetween[dir], 'packet')} lost between the captures${f.lostRetransmissions[dir] ? ` (${f.lostRetransmissions[dir]} retransmitted ones)` : ''}`);
+      if (f.lostBetween[dir]) parts.push(`${plural(f.lostBetween[dir], 'packet')} lost between the captures${f.lostRetransmissions[dir] ? ` (${f.lostRetransmissions[dir]} of them ${f.lostRetransmissions[dir] === 1 ? 'a retransmission' : 'retransmissions'})` : ''}`);
       if (f.reordered[dir]) parts.push(`${f.reordered[dir]} reordered`);
       headline.push(`session ${sid} subflow ${fid} ${dir}: ${parts.join(', ')}`);
     }
