@@ -1,9 +1,8 @@
 /** Turns the matched pairs into the comparison report: per subflow figures, interference and findings. */
 import type { Session } from '../analyze/model.js';
-import type { Finding } from '../analyze/report-types.js';
 import type { ConnPair, DirStats, Evidence } from './pair.js';
 import type {
-  AddAddrCheck, CompareReport, DelayStats, Direction, Interference, InterferenceKind, PerDirection, SessionComparison,
+  AddAddrCheck, CompareFinding, CompareReport, DelayStats, Direction, Interference, InterferenceKind, PerDirection, SessionComparison,
   SideEndpoints, SubflowComparison,
 } from './report-types.js';
 import type { CaptureSideState, SideConn } from './side.js';
@@ -37,7 +36,7 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
   const groups = groupSessions(pairs);
   const sessions: SessionComparison[] = [];
   const interference: Interference[] = [];
-  const findings: Finding[] = [];
+  const findings: CompareFinding[] = [];
   const series: DelaySeries[] = [];
   const t0 = a.engine.minTime === Infinity ? 0 : a.engine.minTime;
   const minUpToDown = { ab: Infinity, ba: Infinity };
@@ -100,12 +99,25 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
     const negative = { mAB: minUpToDown.ab, mBA: minUpToDown.ba };
     // tB - tA = owd + offset when A is upstream, tA - tB = owd - offset when B is: with equal minimum delays
     // both ways, offset = (min(tB - tA) - min(tA - tB)) / 2.
-    if (Number.isFinite(negative.mAB) && Number.isFinite(negative.mBA)) estimated = round3((negative.mAB - negative.mBA) / 2);
+    // Reported as the whole offset of B's clock from A's, the --clock-offset given included.
+    if (Number.isFinite(negative.mAB) && Number.isFinite(negative.mBA)) estimated = round3(inp.clockOffsetMs + (negative.mAB - negative.mBA) / 2);
     findings.push({
       severity: 'warning', code: 'CLOCKS_NOT_SYNCHRONISED',
       message: `one-way delays come out negative: the clocks of A and B disagree` +
         (estimated !== null ? `; B's clock is about ${Math.abs(estimated)} ms ${estimated >= 0 ? 'ahead of' : 'behind'} A's (from the minimum delays both ways): try --clock-offset ${estimated}` : ''),
       packets: [],
+    });
+  }
+
+  // Connections matched but no packet of theirs: the clocks are further apart than the matching window.
+  const anyMatched = pairs.some((p) => p.dirs[0].matched + p.dirs[1].matched > 0);
+  const syns = pairs.filter((p) => p.a.synTime >= 0 && p.b.synTime >= 0);
+  if (!anyMatched && syns.length > 0 && estimated === null) {
+    estimated = round3(inp.clockOffsetMs + (syns[0].b.synTime - syns[0].a.synTime) * 1000);
+    findings.push({
+      severity: 'warning', code: 'CLOCKS_NOT_SYNCHRONISED',
+      message: `connections were matched but none of their packets within the window: the clocks of A and B are probably far apart (by B's clock the first SYN came ${estimated} ms after A saw it): try --clock-offset ${estimated}`,
+      packets: [syns[0].a.firstPacket], packetsB: [syns[0].b.firstPacket],
     });
   }
 
@@ -357,14 +369,14 @@ function checksumEvidence(pair: ConnPair, a: CaptureSideState, b: CaptureSideSta
   return out;
 }
 
-function findingsOf(x: Interference): Finding[] {
+function findingsOf(x: Interference): CompareFinding[] {
   const code = x.kind === 'option-removed' ? 'MIDDLEBOX_OPTION_REMOVED'
     : x.kind === 'address-translated' || x.kind === 'port-translated' ? 'MIDDLEBOX_NAT'
       : x.kind === 'payload-modified' ? 'MIDDLEBOX_PAYLOAD_MODIFIED'
         : x.kind === 'sequence-rewritten' ? 'MIDDLEBOX_SEQUENCE_REWRITE' : null;
   if (!code) return [];
   const severity = code === 'MIDDLEBOX_PAYLOAD_MODIFIED' || (code === 'MIDDLEBOX_OPTION_REMOVED' && x.consequence) ? 'error' : code === 'MIDDLEBOX_NAT' ? 'info' : 'warning';
-  const f: Finding & { packetsB: number[] } = { severity, code, message: x.message, packets: x.packets.a, packetsB: x.packets.b, session: x.session, subflow: x.subflow };
+  const f: CompareFinding = { severity, code, message: x.message, packets: x.packets.a, packetsB: x.packets.b, session: x.session, subflow: x.subflow };
   if (x.count > 1) f.count = x.count;
   return [f];
 }

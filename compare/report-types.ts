@@ -128,6 +128,11 @@ export interface CaptureSide {
   unmatchedConnections: string[];
 }
 
+/** A finding of the comparison: `packets` are in A, `packetsB` in B. */
+export interface CompareFinding extends Finding {
+  packetsB?: number[];
+}
+
 export interface CompareReport {
   tool: { name: 'mptcpscope'; version: string };
   a: CaptureSide;
@@ -141,5 +146,5 @@ export interface CompareReport {
   estimatedClockOffsetMs: number | null;
   sessions: SessionComparison[];
   interference: Interference[];
-  findings: Finding[];
+  findings: CompareFinding[];
 }
