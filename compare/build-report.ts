@@ -77,7 +77,10 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
   });
 
   for (const x of interference) findings.push(...findingsOf(x));
-  sessions.forEach((s, sid) => s.subflows.forEach((f, fid) => {
+  // Connections matched but no packet of theirs: the clocks are further apart than the matching window (below),
+  // and "lost" only says that.
+  const anyMatched = pairs.some((p) => p.dirs[0].matched + p.dirs[1].matched > 0);
+  if (anyMatched) sessions.forEach((s, sid) => s.subflows.forEach((f, fid) => {
     for (const dir of DIRS) {
       const lost = f.lostBetween[dir];
       if (lost === 0) continue;
@@ -109,8 +112,6 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
     });
   }
 
-  // Connections matched but no packet of theirs: the clocks are further apart than the matching window.
-  const anyMatched = pairs.some((p) => p.dirs[0].matched + p.dirs[1].matched > 0);
   const syns = pairs.filter((p) => p.a.synTime >= 0 && p.b.synTime >= 0);
   if (!anyMatched && syns.length > 0 && estimated === null) {
     estimated = round3(inp.clockOffsetMs + (syns[0].b.synTime - syns[0].a.synTime) * 1000);
