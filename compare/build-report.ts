@@ -62,7 +62,7 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
           });
         }
       }
-      interference.push(...pairInterference(pair, sid, fid, upstream, a, b));
+      interference.push(...pairInterference(pair, sid, fid, upstream));
     });
     sessions.push({
       kind: sa || sb ? 'mptcp' : 'tcp',
@@ -85,7 +85,8 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
       const lost = f.lostBetween[dir];
       if (lost === 0) continue;
       const pair = groups[sid][fid];
-      const d = pair.a.session ? dirOfSessionDir(pair, dir === 'c2s' ? 0 : 1) : dir === 'c2s' ? 0 : 1;
+      // The mapping between connection and session directions is its own inverse (an XOR).
+      const d = sessionDir(pair, dir === 'c2s' ? 0 : 1);
       const ds = pair.dirs[d];
       const up = upstream(dir === 'c2s' ? 0 : 1);
       findings.push({
@@ -180,10 +181,6 @@ function sessionDir(pair: ConnPair, d: 0 | 1): 0 | 1 {
   return (d ^ c.sessionDirOfDir0) as 0 | 1;
 }
 
-function dirOfSessionDir(pair: ConnPair, sdir: 0 | 1): 0 | 1 {
-  return sessionDir(pair, sdir);
-}
-
 function endpoints(sc: SideConn): SideEndpoints {
   const s = sc.session;
   return {
@@ -248,7 +245,7 @@ function portOf(endpoint: string): string {
   return endpoint.slice(endpoint.lastIndexOf(':') + 1);
 }
 
-function pairInterference(pair: ConnPair, session: number, subflow: number, upstream: (sdir: 0 | 1) => 0 | 1, a: CaptureSideState, b: CaptureSideState): Interference[] {
+function pairInterference(pair: ConnPair, session: number, subflow: number, upstream: (sdir: 0 | 1) => 0 | 1): Interference[] {
   const out: Interference[] = [];
   const ca = pair.a;
   const cb = pair.b;
@@ -317,7 +314,7 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
         a: m.a, b: m.b, payloadOffset: m.payloadOffset, dataOffset: m.dataOffset, differingBytes: m.differingBytes,
         upstream: up === 0 ? m.bytesA : m.bytesB, downstream: up === 0 ? m.bytesB : m.bytesA,
       }));
-      const detectedBy = checksumEvidence(pair, a, b);
+      const detectedBy = checksumEvidence(pair);
       const where = mods.map((m) => (m.dataOffset !== null ? `data offset ${m.dataOffset}` : `payload offset ${m.payloadOffset}`)).slice(0, 3).join(', ');
       out.push({
         ...base, kind: 'payload-modified', direction: dir, count: ds.payloadCount,
@@ -353,14 +350,13 @@ function ttlChanges(ds: DirStats, sign: 1 | -1): { count: number; deltas: string
 }
 
 /** DSS checksum failures, MP_FAIL and resets on a subflow, as each capture's analysis found them. */
-function checksumEvidence(pair: ConnPair, a: CaptureSideState, b: CaptureSideState): { code: string; a: number[]; b: number[] }[] {
+function checksumEvidence(pair: ConnPair): { code: string; a: number[]; b: number[] }[] {
   const codes = ['DSS_CHECKSUM_MISMATCH', 'MP_FAIL', 'MP_TCPRST'];
   const packetsOf = (sc: SideConn, code: string): number[] => {
     const s = sc.session;
     if (!s) return [];
     return s.findings.filter((f) => f.code === code && f.subflow === sc.subflowId).flatMap((f) => f.packets);
   };
-  void a; void b;
   const out: { code: string; a: number[]; b: number[] }[] = [];
   for (const code of codes) {
     const pa = packetsOf(pair.a, code);

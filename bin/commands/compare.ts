@@ -24,7 +24,7 @@ function seconds(value: string): number {
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('match two captures of the same traffic taken at two points: one-way delays, loss and reordering between them, and what middleboxes changed')
+    .description('two captures of the same traffic from two points: one-way delays, loss and reordering in between, and what middleboxes changed')
     .argument('<a>', 'capture taken at one point (pcap or pcapng, gzip allowed)')
     .argument('<b>', 'capture of the same traffic taken at another point')
     .option('--json', 'write the JSON report (docs/compare-json.md)')
