@@ -24,6 +24,8 @@ export class Matcher {
   /** Pending observations in arrival order, per capture, for expiry. */
   private readonly queue: [Obs[], Obs[]] = [[], []];
   private readonly head: [number, number] = [0, 0];
+  /** Observations added to each queue since it was last compacted. */
+  private readonly added: [number, number] = [0, 0];
   /** Most observations waiting for their copy at once (for tests of the memory bound). */
   maxPending = 0;
 
@@ -51,9 +53,21 @@ export class Matcher {
     if (list) list.push(x);
     else m.set(x.key, [x]);
     if (x.len > 0) sc.pendingData[x.d].push(x);
-    this.queue[x.side].push(x);
+    const side = x.side;
+    this.queue[side].push(x);
+    // Matched observations stay queued until they age out: drop them once they could be half the queue.
+    if (++this.added[side] > Math.max(1024, (this.queue[side].length - this.head[side]) >> 1)) this.compact(side);
     const pending = this.queue[0].length - this.head[0] + this.queue[1].length - this.head[1];
     if (pending > this.maxPending) this.maxPending = pending;
+  }
+
+  private compact(side: 0 | 1): void {
+    const q = this.queue[side];
+    let w = 0;
+    for (let i = this.head[side]; i < q.length; i++) if (!q[i].matched) q[w++] = q[i];
+    q.length = w;
+    this.head[side] = 0;
+    this.added[side] = 0;
   }
 
   private match(x: Obs, pair: ConnPair): boolean {
@@ -96,6 +110,8 @@ export class Matcher {
     if (ob.idx < ds.maxIdx[1]) ds.reorderedBy[1]++;
     else ds.maxIdx[1] = ob.idx;
     compareHeaders(oa, ob, ds, 0, 0);
+    release(x);
+    release(y);
   }
 
   /** A data segment with no exact copy: the bytes it shares with pending segments of the other capture. */
@@ -123,6 +139,7 @@ export class Matcher {
       compareHeaders(oa, ob, ds, lo - oa.relSeq, lo - ob.relSeq, hi - lo);
       if (y.covered >= y.len) {
         y.matched = true;
+        release(y);
         this.unhold(y);
         w--;
       }
@@ -132,6 +149,7 @@ export class Matcher {
     pair.dirs[x.d].matched++;
     if (x.covered < x.len) return false; // the rest may come in further pieces
     x.matched = true;
+    release(x);
     return true;
   }
 
@@ -226,6 +244,14 @@ export class Matcher {
     }
     sc.registered = [];
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A matched observation keeps no copies of bytes (it may wait in the queue until it ages out). */
+function release(o: Obs): void {
+  o.payload = EMPTY;
+  o.options = EMPTY;
 }
 
 /** Identity keys of a connection, strongest first, with what they are called in the report. */
