@@ -239,6 +239,21 @@ describe('compare: memory bounded by the window and the read queue, not the file
   });
 });
 
+describe('compare: A and B swapped', () => {
+  it.each(['loss', 'nat', 'optstrip', 'payload', 'reseq'])('%s: B is the client side; the same losses and interference', async (name) => {
+    const [a, b] = pair(name);
+    const { report } = await compareCaptures(b, a);
+    const r = reports.get(name)!;
+    expect(report.clientSide).toBe('b');
+    const summary = (x: CompareReport): unknown => ({
+      lost: x.sessions.flatMap((s) => s.subflows.map((f) => [f.lostBetween, f.lostRetransmissions, f.matched])),
+      interference: x.interference.map((i) => [i.kind, i.direction, i.count, i.option ?? '', i.offset ?? 0]).sort(),
+      findings: x.findings.map((f) => f.code).sort(),
+    });
+    expect(summary(report)).toEqual(summary(r));
+  });
+});
+
 describe('compare: the same capture twice', () => {
   it.each(['delays', 'loss', 'payload'])('%s: zero delay, zero loss, no interference', async (name) => {
     const [a] = pair(name);
