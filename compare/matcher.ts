@@ -26,6 +26,10 @@ export class Matcher {
   private readonly head: [number, number] = [0, 0];
   /** Observations added to each queue since it was last compacted. */
   private readonly added: [number, number] = [0, 0];
+  /** Time span of each capture's packets so far: a packet outside the other capture's span was not lost. */
+  private readonly first: [number, number] = [Infinity, Infinity];
+  private readonly last: [number, number] = [-Infinity, -Infinity];
+  private finished = false;
   /** Most observations waiting for their copy at once (for tests of the memory bound). */
   maxPending = 0;
 
@@ -33,6 +37,8 @@ export class Matcher {
 
   /** Takes the next observation (of either capture, in time order). */
   add(x: Obs): void {
+    if (x.t < this.first[x.side]) this.first[x.side] = x.t;
+    if (x.t > this.last[x.side]) this.last[x.side] = x.t;
     this.expire(x.t - this.opts.windowSeconds);
     const sc = x.sc;
     if (!sc.pair) this.tryPair(sc);
@@ -43,6 +49,7 @@ export class Matcher {
 
   /** End of both captures: everything still pending was seen at one point only. */
   finish(): void {
+    this.finished = true;
     this.expire(Infinity);
   }
 
@@ -175,7 +182,11 @@ export class Matcher {
         const pd = y.sc.pendingData[y.d];
         if (y.len > 0) { const i = pd.indexOf(y); if (i >= 0) pd.splice(i, 1); }
         if (y.covered > 0) continue; // partly matched by resegmented pieces
+        // Sent before the other capture's first packet, or due there (at the least delay measured) after its last
+        // one: it could not be seen there.
+        const other = y.side ^ 1;
         const pair = y.sc.pair;
+        if (y.t < this.first[other] || (this.finished && this.dueAfterEnd(y, pair))) continue;
         if (pair) pair.dirs[y.d].noteOnly(y.side, y.n, y.retransmission);
         else {
           y.sc.expiredUnpaired[y.d]++;
@@ -185,6 +196,13 @@ export class Matcher {
       if (h > 4096 && h * 2 > q.length) { q.splice(0, h); h = 0; }
       this.head[s] = h;
     }
+  }
+
+  private dueAfterEnd(y: Obs, pair: ConnPair | null): boolean {
+    const ds = pair?.dirs[y.d];
+    // tB - tA of matched copies: the least delay from A to B is minDelay, from B to A it is -maxDelay.
+    const least = ds && ds.delays.count > 0 ? (y.side === 0 ? ds.minDelay : -ds.maxDelay) / 1000 : 0;
+    return y.t + Math.max(0, least) > this.last[y.side ^ 1];
   }
 
   /** Matches a connection with one of the other capture waiting under the same identity. */

@@ -77,17 +77,31 @@ describe('compare matcher (crafted observations)', () => {
     const [a, b] = conns();
     const m = new Matcher({ windowSeconds: 0.5, maxPoints: 100 });
     m.add(obs(a, 0.0, 1, 100, 1));
-    const retx = obs(a, 0.2, 1, 100, 2);
+    m.add(obs(b, 0.01, 1, 100, 1));
+    m.add(obs(a, 0.1, 101, 100, 2)); // lost on the way
+    const retx = obs(a, 0.3, 101, 100, 3);
     retx.retransmission = true;
     m.add(retx);
-    m.add(obs(b, 0.21, 1, 100, 2)); // only the retransmission arrived
-    m.add(obs(a, 1.0, 101, 100, 3)); // the original expires here
-    m.add(obs(b, 1.01, 101, 100, 3));
+    m.add(obs(b, 0.31, 101, 100, 3)); // only the retransmission arrived
+    m.add(obs(a, 1.0, 201, 100, 4)); // the original expires here
+    m.add(obs(b, 1.01, 201, 100, 4));
     m.finish();
     const ds = m.pairs[0].dirs[0];
     expect(ds.only).toEqual([1, 0]);
     expect(ds.onlyRetx).toEqual([0, 0]);
-    expect(ds.onlyPackets[0]).toEqual([1]);
-    expect(ds.matched).toBe(2);
+    expect(ds.onlyPackets[0]).toEqual([2]);
+    expect(ds.matched).toBe(3);
+  });
+
+  it('packets sent before the other capture started are not lost', () => {
+    n = [0, 0];
+    const [a, b] = conns();
+    const m = new Matcher({ windowSeconds: 0.5, maxPoints: 100 });
+    m.add(obs(a, 0.0, 1, 100, 1));
+    m.add(obs(a, 0.1, 101, 100, 2));
+    m.add(obs(b, 0.111, 101, 100, 2));
+    m.finish();
+    expect(m.pairs[0].dirs[0].only).toEqual([0, 0]);
+    expect(m.pairs[0].dirs[0].matched).toBe(1);
   });
 });

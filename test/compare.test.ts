@@ -239,6 +239,28 @@ describe('compare: memory bounded by the window and the read queue, not the file
   });
 });
 
+describe('compare: a capture that stopped early', () => {
+  it('packets due after the other capture ended are not counted as lost', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'mptcpscope-compare-cut-'));
+    try {
+      // B's first 400 packets: a classic pcap is a 24-byte header and records of 16 + caplen bytes.
+      const buf = readFileSync(pair('loss')[1]);
+      let off = 24;
+      for (let i = 0; i < 400; i++) off += 16 + buf.readUInt32LE(off + 8);
+      const cut = join(tmp, 'b-head.pcap');
+      writeFileSync(cut, buf.subarray(0, off));
+      const { report } = await compareCaptures(pair('loss')[0], cut);
+      const dropped = meta('loss').settings.loss.dropped_packets;
+      expect(onPath(report, 2).lostBetween.c2s).toBeLessThanOrEqual(dropped);
+      expect(onPath(report, 2).lostBetween.s2c).toBe(0);
+      expect(onPath(report, 1).lostBetween).toEqual({ c2s: 0, s2c: 0 });
+      expect(onPath(report, 1).onlyDownstream).toEqual({ c2s: 0, s2c: 0 });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('compare: A and B swapped', () => {
   it.each(['loss', 'nat', 'optstrip', 'payload', 'reseq'])('%s: B is the client side; the same losses and interference', async (name) => {
     const [a, b] = pair(name);
