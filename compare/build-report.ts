@@ -68,8 +68,8 @@ export function buildCompareReport(inp: BuildInput): { report: CompareReport; se
       kind: sa || sb ? 'mptcp' : 'tcp',
       a: sa ? sa.id : null,
       b: sb ? sb.id : null,
-      client: first.a.clientText,
-      server: first.a.serverText,
+      client: first.a.client,
+      server: first.a.server,
       fallback: { a: sa?.fallback ?? false, b: sb?.fallback ?? false },
       subflows,
       addAddr: sa && sb ? addAddrChecks(sa, sb, group) : [],
@@ -149,7 +149,18 @@ function nearerClient(pairs: ConnPair[]): { side: 0 | 1; evidence: string } {
     if (ga > gb) votesA++;
     else if (gb > ga) votesB++;
   }
-  if (votesA === 0 && votesB === 0) return { side: 0, evidence: 'no handshake seen in both captures: A is taken as the client side' };
+  if (votesA === 0 && votesB === 0) {
+    // No handshake in both: the capture that sees the client's packets first (clocks taken as synchronised).
+    for (const p of pairs) {
+      const ds = p.dirs[0];
+      if (ds.delays.count === 0) continue;
+      if (ds.minDelay > 0) votesA++;
+      else if (ds.maxDelay < 0) votesB++;
+    }
+    if (votesA === 0 && votesB === 0) return { side: 0, evidence: 'no handshake and no packet order to tell: A is taken as the client side' };
+    const side = votesB > votesA ? 1 : 0;
+    return { side, evidence: `no handshake seen in both captures; the client's packets reach ${side === 0 ? 'A' : 'B'} first on ${side === 0 ? votesA : votesB} of ${votesA + votesB} connections` };
+  }
   const side = votesB > votesA ? 1 : 0;
   const n = side === 0 ? votesA : votesB;
   return { side, evidence: `handshake order: the SYN to SYN/ACK time is longer in ${side === 0 ? 'A' : 'B'} in ${n} of ${votesA + votesB} handshake${votesA + votesB === 1 ? '' : 's'}` };
@@ -186,8 +197,8 @@ function endpoints(sc: SideConn): SideEndpoints {
   return {
     session: s ? s.id : null,
     subflow: s ? sc.subflowId : null,
-    client: sc.clientText,
-    server: sc.serverText,
+    client: sc.client,
+    server: sc.server,
     firstPacket: sc.firstPacket,
     packets: sc.packets,
   };
@@ -249,11 +260,11 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
   const out: Interference[] = [];
   const ca = pair.a;
   const cb = pair.b;
-  const tuples = { a: `${ca.clientText} → ${ca.serverText}`, b: `${cb.clientText} → ${cb.serverText}` };
+  const tuples = { a: `${ca.client} → ${ca.server}`, b: `${cb.client} → ${cb.server}` };
   const firsts = { a: [pair.a.firstPacket], b: [pair.b.firstPacket] };
   const total = pair.dirs[0].matched + pair.dirs[1].matched;
   const base = { session, subflow };
-  for (const [end, ta, tb] of [['client', ca.clientText, cb.clientText], ['server', ca.serverText, cb.serverText]] as const) {
+  for (const [end, ta, tb] of [['client', ca.client, cb.client], ['server', ca.server, cb.server]] as const) {
     if (addrOf(ta) !== addrOf(tb)) {
       out.push({ ...base, kind: 'address-translated', direction: 'both', count: total, packets: firsts, tuples, message: `the ${end} address is translated: ${ta} in A is ${tb} in B` });
     }
@@ -267,8 +278,8 @@ function pairInterference(pair: ConnPair, session: number, subflow: number, upst
     const up = upstream(sdir);
     const down = (up ^ 1) as 0 | 1;
     const ds = pair.dirs[d];
-    const isnA = ca.isn[d];
-    const isnB = cb.isn[d];
+    const isnA = ca.isn[d ^ ca.flip];
+    const isnB = cb.isn[d ^ cb.flip];
     if (isnA >= 0 && isnB >= 0 && isnA !== isnB) {
       const offset = (up === 0 ? isnB - isnA : isnA - isnB) >>> 0;
       out.push({ ...base, kind: 'sequence-rewritten', direction: dir, count: ds.matched, packets: firsts, offset, message: `${dir} sequence numbers are shifted by ${offset} (ISN ${isnA} in A, ${isnB} in B)` });
@@ -389,7 +400,7 @@ function addAddrChecks(sa: Session, sb: Session, group: ConnPair[]): AddAddrChec
       const key = `${by}|${e.addressId}|${e.address}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const use = (c: SideConn): string => (by === 'client' ? (c.sessionDirOfDir0 === 0 ? c.clientText : c.serverText) : (c.sessionDirOfDir0 === 0 ? c.serverText : c.clientText));
+      const use = (c: SideConn): string => (by === 'client' ? (c.sessionDirOfDir0 === 0 ? c.client : c.server) : (c.sessionDirOfDir0 === 0 ? c.server : c.client));
       const usedIn = (side: 0 | 1): boolean => group.some((p) => { const c = side === 0 ? p.a : p.b; return c.session !== null && addrOf(use(c)) === e.address; });
       const seenAs: string[] = [];
       for (const p of group) {

@@ -42,7 +42,7 @@ export class Matcher {
     this.expire(x.t - this.opts.windowSeconds);
     const sc = x.sc;
     if (!sc.pair) this.tryPair(sc);
-    x.key = exactKey(x);
+    normalize(x);
     if (sc.pair && this.match(x, sc.pair)) return;
     this.hold(x);
   }
@@ -53,13 +53,28 @@ export class Matcher {
     this.expire(Infinity);
   }
 
-  private hold(x: Obs): void {
+  /** Files an observation under its direction and key. */
+  private insert(x: Obs): void {
     const sc = x.sc;
     const m = sc.pending[x.d];
     const list = m.get(x.key);
     if (list) list.push(x);
     else m.set(x.key, [x]);
     if (x.len > 0) sc.pendingData[x.d].push(x);
+  }
+
+  /** Files again what a connection holds, once matching changed its numbering (borrowed ISNs, orientation). */
+  private rekey(sc: SideConn): void {
+    const held = [...sc.pending[0].values(), ...sc.pending[1].values()].flat().sort((p, q) => p.t - q.t);
+    for (let d = 0; d < 2; d++) { sc.pending[d].clear(); sc.pendingData[d].length = 0; }
+    for (const x of held) {
+      normalize(x);
+      this.insert(x);
+    }
+  }
+
+  private hold(x: Obs): void {
+    this.insert(x);
     const side = x.side;
     this.queue[side].push(x);
     // Matched observations stay queued until they age out: drop them once they could be half the queue.
@@ -182,11 +197,10 @@ export class Matcher {
         const pd = y.sc.pendingData[y.d];
         if (y.len > 0) { const i = pd.indexOf(y); if (i >= 0) pd.splice(i, 1); }
         if (y.covered > 0) continue; // partly matched by resegmented pieces
-        // Sent before the other capture's first packet, or due there (at the least delay measured) after its last
-        // one: it could not be seen there.
-        const other = y.side ^ 1;
+        // It could have passed the other point before that capture's first packet, or after its last one (the
+        // delays measured on its direction bound when): it could not be seen there.
         const pair = y.sc.pair;
-        if (y.t < this.first[other] || (this.finished && this.dueAfterEnd(y, pair))) continue;
+        if (this.outsideOtherCapture(y, pair)) continue;
         if (pair) pair.dirs[y.d].noteOnly(y.side, y.n, y.retransmission);
         else {
           y.sc.expiredUnpaired[y.d]++;
@@ -198,18 +212,24 @@ export class Matcher {
     }
   }
 
-  private dueAfterEnd(y: Obs, pair: ConnPair | null): boolean {
+  private outsideOtherCapture(y: Obs, pair: ConnPair | null): boolean {
+    const other = y.side ^ 1;
     const ds = pair?.dirs[y.d];
-    // tB - tA of matched copies: the least delay from A to B is minDelay, from B to A it is -maxDelay.
-    const least = ds && ds.delays.count > 0 ? (y.side === 0 ? ds.minDelay : -ds.maxDelay) / 1000 : 0;
-    return y.t + Math.max(0, least) > this.last[y.side ^ 1];
+    // tB - tA of the copies matched in this direction: B sees a packet between minDelay and maxDelay after A.
+    let lo = 0;
+    let hi = 0;
+    if (ds && ds.delays.count > 0) [lo, hi] = y.side === 0 ? [ds.minDelay, ds.maxDelay] : [-ds.maxDelay, -ds.minDelay];
+    return y.t + lo / 1000 < this.first[other] || (this.finished && y.t + hi / 1000 > this.last[other]);
   }
 
   /** Matches a connection with one of the other capture waiting under the same identity. */
   private tryPair(sc: SideConn): void {
     const ids = identities(sc);
     const other = this.waiting[sc.side ^ 1];
+    // A connection whose handshake this capture missed can only be found by its endpoints.
+    const handshakeSeen = sc.isn[0] >= 0 || sc.isn[1] >= 0;
     for (const [key, how] of ids) {
+      if (how === 'endpoints' && handshakeSeen) continue;
       const list = other.get(key);
       const cand = list?.find((c) => c.pair === null);
       if (cand) {
@@ -219,6 +239,8 @@ export class Matcher {
         this.pairs.push(pair);
         this.unregister(cand);
         this.unregister(sc);
+        if (how === 'endpoints') orient(sc, cand);
+        this.rekey(cand);
         this.sweep(cand, pair);
         return;
       }
@@ -241,12 +263,9 @@ export class Matcher {
       for (const x of held) {
         this.unhold(x);
         if (x.len > 0) { const pd = newer.pendingData[d]; const i = pd.indexOf(x); if (i >= 0) pd.splice(i, 1); }
+        normalize(x);
         if (this.match(x, pair)) continue;
-        const m = newer.pending[d];
-        const list = m.get(x.key);
-        if (list) list.push(x);
-        else m.set(x.key, [x]);
-        if (x.len > 0) newer.pendingData[d].push(x);
+        this.insert(x);
       }
     }
   }
@@ -281,7 +300,31 @@ function identities(sc: SideConn): Array<[string, string]> {
   if (s && conn?.kind === 'initial' && s.client.key) out.push([`key:${s.client.key}`, 'mp-capable keys']);
   if (sc.isn[0] >= 0) out.push([`isn:${sc.isn[0]}`, 'initial sequence number']);
   if (sc.synTsval > 0) out.push([`ts:${sc.synTsval}`, 'syn timestamp']);
+  // Last: the endpoints (no use behind a NAT), for a connection a capture saw without its handshake.
+  const [x, y] = [sc.clientText, sc.serverText].sort();
+  out.push([`ends:${x}|${y}`, 'endpoints']);
   return out;
+}
+
+/**
+ * Matched by endpoints: the connection that missed its handshake takes the ISNs of the other, and its orientation
+ * when it took the server for the client (the first packet it saw came from the server).
+ */
+function orient(a: SideConn, b: SideConn): void {
+  const [blind, seen] = a.isn[0] < 0 && a.isn[1] < 0 ? [a, b] : [b, a];
+  blind.flip = blind.clientText === seen.serverText && blind.serverText === seen.clientText && blind.clientText !== seen.clientText ? 1 : 0;
+  for (let d = 0; d < 2; d++) blind.borrowedIsn[d] = seen.isn[d ^ blind.flip];
+}
+
+/** Direction, relative sequence numbers and key of an observation in the numbering of its matched pair. */
+function normalize(x: Obs): void {
+  const sc = x.sc;
+  x.d = (x.dRaw ^ sc.flip) as 0 | 1;
+  const isn = sc.isn[x.dRaw] >= 0 ? sc.isn[x.dRaw] : sc.borrowedIsn[x.dRaw];
+  const peer = sc.isn[x.dRaw ^ 1] >= 0 ? sc.isn[x.dRaw ^ 1] : sc.borrowedIsn[x.dRaw ^ 1];
+  x.relSeq = isn >= 0 ? (x.seq - isn) >>> 0 : x.seq;
+  x.relAck = !(x.flags & 0x10) ? 0 : peer >= 0 ? (x.ack - peer) >>> 0 : x.ack;
+  x.key = exactKey(x);
 }
 
 /**

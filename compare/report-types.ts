@@ -33,7 +33,7 @@ export interface SideEndpoints {
 export interface SubflowComparison {
   a: SideEndpoints;
   b: SideEndpoints;
-  /** What matched the two: 'mp-capable keys', 'mp-join token and nonce', 'initial sequence number', 'syn timestamp'. */
+  /** What matched the two: 'mp-join token and nonce', 'mp-capable keys', 'initial sequence number', 'syn timestamp', 'endpoints'. */
   matchedBy: string;
   /** The connection is MPTCP in one capture and plain TCP in the other, or plain TCP in both. */
   mptcp: { a: boolean; b: boolean };

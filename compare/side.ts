@@ -29,8 +29,12 @@ export class SideConn {
   /** Observations of this direction so far (their index gives the order for reordering). */
   readonly count: [number, number] = [0, 0];
   readonly highestEnd: [number, number] = [0, 0];
-  /** ISN of each direction, from its SYN (-1: not seen). */
+  /** ISN of each direction (this capture's orientation), from its SYN (-1: not seen). */
   readonly isn: [number, number] = [-1, -1];
+  /** ISNs taken from the matched connection of the other capture when this one missed the handshake. */
+  readonly borrowedIsn: [number, number] = [-1, -1];
+  /** 1 when this capture took the connection's server for its client (it missed the SYN and saw the server first). */
+  flip: 0 | 1 = 0;
   /** First SYN and SYN/ACK times in this capture (handshake order tells which capture is nearer the client). */
   synTime = -1;
   synAckTime = -1;
@@ -44,6 +48,15 @@ export class SideConn {
 
   constructor(readonly side: 0 | 1, readonly id: number, readonly firstPacket: number, readonly clientText: string, readonly serverText: string) {}
 
+  /** Client and server endpoints in the orientation of the matched pair. */
+  get client(): string {
+    return this.flip ? this.serverText : this.clientText;
+  }
+
+  get server(): string {
+    return this.flip ? this.clientText : this.serverText;
+  }
+
   get session(): Session | null {
     return this.conn?.session ?? null;
   }
@@ -53,9 +66,9 @@ export class SideConn {
     return this.conn?.session ? this.conn.subflowId : 0;
   }
 
-  /** Session direction of the connection's direction 0 (0 = c2s). */
+  /** Session direction of the pair's direction 0 (0 = c2s). */
   get sessionDirOfDir0(): number {
-    return this.conn?.session ? this.conn.sessionDirOfDir0 : 0;
+    return (this.conn?.session ? this.conn.sessionDirOfDir0 : 0) ^ this.flip;
   }
 }
 
@@ -66,11 +79,17 @@ export interface Obs {
   /** Seconds (B's already shifted by --clock-offset). */
   t: number;
   sc: SideConn;
-  /** 0: from the connection's client. */
+  /** 0: from the connection's client (as the matched pair sees it: set by the matcher). */
   d: 0 | 1;
+  /** 0: from the client as this capture's engine sees it. */
+  dRaw: 0 | 1;
+  /** Raw TCP sequence and acknowledgment numbers. */
+  seq: number;
+  ack: number;
   /** Index among this connection direction's observations. */
   idx: number;
   flags: number;
+  /** Sequence and acknowledgment relative to the connection's ISNs (set by the matcher). */
   relSeq: number;
   relAck: number;
   len: number;
@@ -146,10 +165,7 @@ export class CaptureSideState {
       if (d === 0 && sc.synTime < 0) { sc.synTime = t; sc.synTsval = tsval; }
       if (d === 1 && sc.synAckTime < 0) sc.synAckTime = t;
     }
-    // Relative to this capture's ISNs (the engine's numbers; for the tail of a closed connection, from its SYNs).
-    const own = sc.id === a.connection;
-    const relSeq = own && a.seq !== null ? a.seq : sc.isn[d] >= 0 ? (p.seq - sc.isn[d]) >>> 0 : p.seq;
-    const relAck = !(p.flags & TCP_ACK) ? 0 : own && a.ack !== null ? a.ack : sc.isn[d ^ 1] >= 0 ? (p.ack - sc.isn[d ^ 1]) >>> 0 : p.ack;
+    const relSeq = sc.isn[d] >= 0 ? (p.seq - sc.isn[d]) >>> 0 : p.seq;
     const len = p.payloadLength;
     // In a session the engine says which segments repeat subflow bytes; for plain TCP: ends at or below the highest.
     const end = relSeq + len;
@@ -161,7 +177,7 @@ export class CaptureSideState {
     const options = Buffer.from(p.data.subarray(p.tcpOffset + 20, Math.max(p.tcpOffset + 20, optEnd)));
     const payload = p.payloadCaptured > 0 ? Buffer.from(p.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured)) : EMPTY;
     return {
-      side: this.side, n: rec.n, t, sc, d, idx: sc.count[d]++, flags: p.flags, relSeq, relAck, len, tsval,
+      side: this.side, n: rec.n, t, sc, d, dRaw: d, seq: p.seq, ack: p.flags & TCP_ACK ? p.ack : 0, idx: sc.count[d]++, flags: p.flags, relSeq: 0, relAck: 0, len, tsval,
       win: p.win, ttl, dsn: len > 0 ? a.dsn : null, options, payload, retransmission, covered: 0, matched: false, key: '',
     };
   }

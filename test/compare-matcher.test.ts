@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { Matcher } from '../compare/matcher.js';
 import { SideConn, type Obs } from '../compare/side.js';
 
+const ISN = 4294967000; // near the wrap: relative numbers must not care
+
 function conns(): [SideConn, SideConn] {
   const a = new SideConn(0, 0, 1, '10.0.0.1:1000', '10.0.0.2:80');
   const b = new SideConn(1, 0, 1, '10.0.0.1:1000', '10.0.0.2:80');
-  a.isn[0] = b.isn[0] = 12345; // the same client ISN: the connections match
+  a.isn[0] = b.isn[0] = ISN; // the same client ISN: the connections match
   return [a, b];
 }
 
@@ -15,7 +17,7 @@ let n = [0, 0];
 function obs(sc: SideConn, t: number, relSeq: number, len: number, tsval: number, payload?: Buffer): Obs {
   const side = sc.side;
   return {
-    side, n: ++n[side], t, sc, d: 0, idx: sc.count[0]++, flags: 0x10, relSeq, relAck: 1, len, tsval, win: 500, ttl: 64 - side,
+    side, n: ++n[side], t, sc, d: 0, dRaw: 0, seq: (ISN + relSeq) >>> 0, ack: 777, idx: sc.count[0]++, flags: 0x10, relSeq: 0, relAck: 0, len, tsval, win: 500, ttl: 64 - side,
     dsn: null, options: Buffer.alloc(0), payload: payload ?? Buffer.alloc(0), retransmission: false, covered: 0, matched: false, key: '',
   };
 }

@@ -28,6 +28,12 @@ async function compare(name: string, opts: Parameters<typeof compareCaptures>[2]
   return report;
 }
 
+async function compare2(a: string, b: string): Promise<CompareReport> {
+  const { report } = await compareCaptures(a, b);
+  expect(validate(JSON.parse(JSON.stringify(report))), JSON.stringify(validate.errors)).toBe(true);
+  return report;
+}
+
 /** The subflow whose client (as A sees it) is on path `p` (10.p.0.1). */
 function onPath(r: CompareReport, p: number, port = 5201): SubflowComparison {
   const all = r.sessions.flatMap((s) => s.subflows);
@@ -255,6 +261,37 @@ describe('compare: a capture that stopped early', () => {
       expect(onPath(report, 2).lostBetween.s2c).toBe(0);
       expect(onPath(report, 1).lostBetween).toEqual({ c2s: 0, s2c: 0 });
       expect(onPath(report, 1).onlyDownstream).toEqual({ c2s: 0, s2c: 0 });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('compare: a capture that started mid-connection', () => {
+  it.each([[0], [1]])('capture %i without the first 40 packets: matched by endpoints, same delays, nothing lost', async (cutSide) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'mptcpscope-compare-mid-'));
+    try {
+      // Drop the first 40 records (the handshakes and ADD_ADDR) of one capture.
+      const files = pair('delays');
+      const buf = readFileSync(files[cutSide]);
+      let off = 24;
+      for (let i = 0; i < 40; i++) off += 16 + buf.readUInt32LE(off + 8);
+      const cut = join(tmp, 'cut.pcap');
+      writeFileSync(cut, Buffer.concat([buf.subarray(0, 24), buf.subarray(off)]));
+      files[cutSide] = cut;
+      const r = await compare2(files[0], files[1]);
+      expect(r.clientSide).toBe('a');
+      const full = reports.get('delays')!;
+      for (const p of [1, 2]) {
+        expect(onPath(r, p).matchedBy).toBe('endpoints');
+        for (const dir of ['c2s', 's2c'] as const) {
+          expect(onPath(r, p).owdMs[dir].minMs).toBeGreaterThanOrEqual(onPath(full, p).owdMs[dir].minMs);
+          expect(onPath(r, p).owdMs[dir].minMs - onPath(full, p).owdMs[dir].minMs).toBeLessThan(2);
+          expect(onPath(r, p).owdMs[dir].samples).toBeGreaterThan(40);
+        }
+        expect(onPath(r, p).lostBetween).toEqual({ c2s: 0, s2c: 0 });
+        expect(onPath(r, p).onlyDownstream).toEqual({ c2s: 0, s2c: 0 });
+      }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
