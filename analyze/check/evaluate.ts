@@ -146,6 +146,7 @@ export function evaluateReport(report: AnalysisReport, rules: Rules, opts: Evalu
 
   const results: RuleResult[] = [];
   for (const def of all) {
+    if (def.kind === 'pair') continue; // rules of check --pair (compare/check-pair.ts)
     const scopesSet = rules.scopes.some((sc) => sc.severity?.[def.id] !== undefined && sc.severity[def.id] !== 'ignore');
     const skipped = global.severity(def.id) === 'ignore' && !scopesSet;
     if (def.kind === 'session') {

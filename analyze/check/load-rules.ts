@@ -124,6 +124,7 @@ export function rulesFromValue(value: unknown, name: string): Rules {
   }
   const o = v as Partial<Rules>;
   const rules: Rules = { ...defaultRules(), sessions: o.sessions ?? {}, severity: o.severity ?? {}, scopes: (o.scopes ?? []) as RuleScope[] };
+  if (o.pair) rules.pair = o.pair;
   checkSemantics(rules, name);
   return rules;
 }

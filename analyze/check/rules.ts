@@ -40,10 +40,21 @@ export interface RuleScope {
   severity?: SeverityOverrides;
 }
 
+/** Rule values for a pair of captures (`check --pair A B`, evaluated by compare/check-pair.ts). */
+export interface PairRuleValues {
+  /** One-way delay per subflow and direction, at most (ms). */
+  maxOneWayDelayMs?: { min?: number; p50?: number; p95?: number };
+  /** Packets lost between the captures per subflow and direction, at most. */
+  maxLostBetween?: number;
+  /** Interference kinds that fail the check (compare's interference[].kind). */
+  forbidInterference?: string[];
+}
+
 export interface Rules {
   sessions: SessionRuleValues;
   severity: SeverityOverrides;
   scopes: RuleScope[];
+  pair?: PairRuleValues;
 }
 
 /** How a rule is evaluated. */
@@ -53,7 +64,9 @@ export type RuleKind =
   /** Violated by a session property; active only when its value is set (top level or a scope). */
   | 'session'
   /** A property of the whole capture. */
-  | 'capture';
+  | 'capture'
+  /** Applies to a pair of captures only (`check --pair`). */
+  | 'pair';
 
 export interface RuleDef {
   id: string;
@@ -88,6 +101,16 @@ export const RULES: readonly RuleDef[] = [
   { id: 'MPTCP_VERSION', title: 'the required MPTCP version (mptcpVersion)', severity: 'error', kind: 'session' },
   { id: 'REINJECTION_RATIO', title: 'reinjection ratio within maxReinjectionRatio', severity: 'error', kind: 'session' },
   { id: 'REORDER_DELAY', title: 'data-level reordering delay within maxReorderDelayMs', severity: 'error', kind: 'session' },
+  // check --pair A B (compare/check-pair.ts)
+  { id: 'MIDDLEBOX_OPTION_REMOVED', title: 'no TCP/MPTCP option removed between the captures', severity: 'error', kind: 'pair' },
+  { id: 'MIDDLEBOX_PAYLOAD_MODIFIED', title: 'no payload modified between the captures', severity: 'error', kind: 'pair' },
+  { id: 'MIDDLEBOX_SEQUENCE_REWRITE', title: 'no sequence numbers rewritten between the captures', severity: 'warning', kind: 'pair' },
+  { id: 'MIDDLEBOX_NAT', title: 'no address or port translation between the captures', severity: 'info', kind: 'pair' },
+  { id: 'LOSS_BETWEEN_CAPTURES', title: 'no packet lost between the captures', severity: 'warning', kind: 'pair' },
+  { id: 'CLOCKS_NOT_SYNCHRONISED', title: 'the clocks of the two captures agree (no negative delays)', severity: 'warning', kind: 'pair' },
+  { id: 'ONE_WAY_DELAY', title: 'one-way delay within pair.maxOneWayDelayMs', severity: 'error', kind: 'pair' },
+  { id: 'LOST_BETWEEN', title: 'loss between the captures within pair.maxLostBetween', severity: 'error', kind: 'pair' },
+  { id: 'INTERFERENCE', title: 'none of the interference kinds in pair.forbidInterference', severity: 'error', kind: 'pair' },
 ];
 
 export const RULE_IDS: readonly string[] = RULES.map((r) => r.id);

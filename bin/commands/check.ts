@@ -10,7 +10,7 @@ import { boundHeapGrowth } from '../heap-policy.js';
 const FORMATS = ['text', 'json', 'junit', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface CheckOpts { rules?: string; format: string; output?: string; strict?: boolean; maxBuffer: number }
+interface CheckOpts { rules?: string; format: string; output?: string; strict?: boolean; maxBuffer: number; pair?: boolean }
 
 export function registerCheck(program: Command): void {
   program
@@ -21,6 +21,7 @@ export function registerCheck(program: Command): void {
     .option('--format <format>', 'text, json, junit or github', 'text')
     .option('-o, --output <file>', 'write the results to FILE (atomically) instead of stdout')
     .option('--strict', 'warnings fail the check too')
+    .option('--pair', 'the files are pairs of captures of the same traffic at two points (A B [A B ...]): check what `compare` finds')
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .action(action(async (files: string[], opts: CheckOpts) => {
       boundHeapGrowth();
@@ -40,7 +41,8 @@ export function registerCheck(program: Command): void {
           throw err;
         }
       }
-      const results = await checkCaptures(files, {
+      if (opts.pair && (files.length === 0 || files.length % 2 !== 0)) throw new CliError(`--pair takes captures two by two (A B [A B ...]), not ${files.length}`);
+      const results = opts.pair ? await (await import('../../compare/run-check-pair.js')).checkPairs(files, rules, Boolean(opts.strict), VERSION, warn) : await checkCaptures(files, {
         rules, strict: Boolean(opts.strict), engine: { maxBuffer: opts.maxBuffer }, version: VERSION, onWarning: warn,
         onInputError: (_file, message) => process.stderr.write(`mptcpscope: ${message}\n`),
       });
