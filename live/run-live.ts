@@ -16,6 +16,7 @@ import type { CaptureRecord } from '../dissect/record.js';
 import { PcapngWriter } from '../dissect/pcapng-writer.js';
 import { CliError } from '../common/cli-error.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { exitProcess, guardTerminalStreams, markTerminalGone, terminalGone } from '../common/terminal.js';
 import { LiveCapture, type LiveInterface } from './capture.js';
 import { LiveLog, rateText } from './log.js';
 import { loadPcap, type PcapDevice, type PcapModule, type PcapStats } from './pcap-module.js';
@@ -326,6 +327,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   // Everything from here to the end of setup is synchronous: no packet is handled before it is complete.
   const tty = opts.status ?? Boolean(process.stdout.isTTY);
   let run: LiveRun | undefined;
+  guardTerminalStreams();
   const screen = new Screen(tty, () => run?.stop('standard output closed'));
   const log = new LiveLog({ write: (l) => screen.line(l), color: opts.color, ifaceNames: opts.interfaces });
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts.engine }, log.listener());
@@ -360,12 +362,16 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     if (!r.stopping) { r.stop(sig); return; }
     // A second signal while finishing: give up at once, leaving no partial output.
     r.abortOutputs();
-    process.exit(130);
+    exitProcess(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // The terminal went away: finish the same way (the outputs are what is left).
-  process.on('SIGHUP', onSignal);
+  // The terminal went away: finish the same way (the outputs are what is left); writes to it are dropped.
+  process.on('SIGHUP', () => {
+    markTerminalGone();
+    screen.closed = true;
+    onSignal('SIGHUP');
+  });
   process.stderr.write(`live: ${r.describe()}; Ctrl-C stops\n`);
 
   await r.stopped;
@@ -380,7 +386,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     throw err;
   }
   // pcap sessions on idle interfaces keep the event loop alive and closing them can block: end here.
-  process.exit(0);
+  exitProcess(0);
 }
 
 async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
@@ -390,7 +396,7 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   const model = new TuiModel(label, opts.engine);
   const source = new LiveTuiSource(label);
   const run = new LiveRun(pcap, opts, (rec) => source.record(rec));
-  source.onStopRequest = () => run.stop('the UI was closed');
+  source.onStopRequest = () => run.stop(terminalGone() ? 'SIGHUP: the terminal went away' : 'the UI was closed');
   run.onStop = () => {
     // Every held record reaches the UI's engine before the source ends (the UI then finishes the engine).
     run.reorder?.flush();
@@ -418,9 +424,14 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     run.abortOutputs();
     throw result.err;
   }
-  process.stdout.write(formatSummary(result.ok.report, opts.color));
-  process.stderr.write(run.closingLines(result.ok.stats));
-  await new Promise<void>((res) => process.stdout.write('', () => setImmediate(res)));
-  // Quitting with a signal (Ctrl-C, SIGTERM) is the ordinary way to end a live capture: still a success.
-  process.exit(code === 130 || code === 143 ? 0 : code);
+  // The outputs are committed: only now is the terminal written to (after a hangup it is not there).
+  if (!terminalGone()) {
+    process.stdout.write(formatSummary(result.ok.report, opts.color));
+    process.stderr.write(run.closingLines(result.ok.stats));
+    await new Promise<void>((res) => process.stdout.write('', () => setImmediate(res)));
+  } else {
+    process.stderr.write(run.closingLines(result.ok.stats));
+  }
+  // Quitting with a signal (Ctrl-C, SIGTERM, a hangup) is the ordinary way to end a live capture: still a success.
+  exitProcess(code === 130 || code === 143 || code === 129 ? 0 : code);
 }

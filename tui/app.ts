@@ -18,6 +18,7 @@ import { chartData } from './view-charts.js';
 import { timelineLines } from './view-timeline.js';
 import { streamLines } from './view-stream.js';
 import { HELP_LINES } from './help.js';
+import { terminalGone } from '../common/terminal.js';
 
 type Pane = 'sessions' | 'packets' | 'detail';
 type OverlayKind = 'help' | 'charts' | 'timeline' | 'stream';
@@ -139,7 +140,16 @@ export class TuiApp {
     this.done = true;
     this.source.stop();
     if (this.renderTimer) clearTimeout(this.renderTimer);
-    this.screen.destroy();
+    if (!terminalGone()) this.screen.destroy();
+    this.onExit(code);
+  }
+
+  /** The terminal is gone: stop without drawing or restoring anything (both would fail), then report. */
+  hangup(code: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.source.stop();
+    if (this.renderTimer) clearTimeout(this.renderTimer);
     this.onExit(code);
   }
 
@@ -149,7 +159,7 @@ export class TuiApp {
     this.done = true;
     this.source.stop();
     if (this.renderTimer) clearTimeout(this.renderTimer);
-    this.screen.destroy();
+    if (!terminalGone()) this.screen.destroy();
   }
 
   // ---- layout and drawing ----
@@ -175,7 +185,7 @@ export class TuiApp {
   }
 
   private render(): void {
-    if (this.done) return;
+    if (this.done || terminalGone()) return;
     this.refreshData();
     if (this.entries.length !== this.lastTreeCount && Math.min(this.entries.length, 40) !== Math.min(this.lastTreeCount, 40)) this.relayout();
     for (const p of PANES) this.boxes[p].style.border.fg = p === this.focus && this.overlays.length === 0 ? 'cyan' : 'gray';

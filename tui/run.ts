@@ -4,6 +4,7 @@
  */
 import { readCapture } from '../dissect/capture-reader.js';
 import { CliError } from '../common/cli-error.js';
+import { exitProcess, guardTerminalStreams, markTerminalGone, onTerminalGone } from '../common/terminal.js';
 import { FileSource, type CaptureSource } from './source.js';
 import { TuiModel } from './model.js';
 
@@ -29,17 +30,25 @@ export async function runTuiOn(source: CaptureSource, model: TuiModel = new TuiM
       for (const [event, fn] of installed) process.removeListener(event, fn);
       resolve(code);
     };
+    // EIO/EPIPE on the terminal once it is gone are expected, not errors.
+    guardTerminalStreams({ stdin: true });
     const app = new TuiApp(model, source, done);
     // Whatever goes wrong, the terminal is given back first, then one line is printed.
     const fatal = (err: unknown): void => {
       app.destroy();
       const msg = err instanceof Error ? err.message : String(err);
       process.stderr.write(`mptcpscope: internal error: ${msg}${process.argv.includes('--debug') && err instanceof Error ? `\n${err.stack}` : ''}\n`);
-      process.exit(70);
+      exitProcess(70);
     };
     on('uncaughtException', fatal);
     on('unhandledRejection', fatal);
-    for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130], ['SIGQUIT', 131]] as const) on(sig, () => app.quit(code));
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGQUIT', 131]] as const) on(sig, () => app.quit(code));
+    // The terminal went away: nothing is drawn or restored any more (it would fail, and the caller's outputs
+    // come first); the UI just stops.
+    on('SIGHUP', () => markTerminalGone());
+    // A hung-up terminal also shows as the end of the keyboard input (reads fail with EIO).
+    process.stdin.once('end', () => markTerminalGone());
+    onTerminalGone(() => app.hangup(129));
     app.start();
   });
 }

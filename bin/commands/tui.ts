@@ -10,7 +10,8 @@ export function registerTui(program: Command): void {
     .action(action(async (file: string) => {
       // Loaded on use: the UI's modules are not needed by the other verbs.
       const { runTui } = await import('../../tui/run.js');
+      const { exitProcess } = await import('../../common/terminal.js');
       const code = await runTui(file);
-      process.exit(code);
+      exitProcess(code);
     }));
 }
