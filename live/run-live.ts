@@ -117,7 +117,10 @@ export async function listInterfaces(): Promise<void> {
 }
 
 function statsLine(i: LiveInterface, s: PcapStats | undefined): string {
-  const state = i.state === 'lost' ? ` (capture stopped: ${i.lostReason})` : '';
+  const downs = i.downPeriods.length;
+  const state = i.state === 'lost' ? ` (capture stopped: ${i.lostReason})`
+    : i.state === 'down' ? ' (down at the end)'
+      : downs > 0 ? ` (went down ${downs === 1 ? 'once' : `${downs} times`}, reopened)` : '';
   if (!s) return `${i.name}: ${i.packets} packets captured, counters unavailable${state}`;
   return `${i.name}: ${i.packets} packets captured, ${s.ps_recv} received by filter, ${s.ps_drop} dropped by kernel, ${s.ps_ifdrop} dropped by interface${state}`;
 }
@@ -141,6 +144,9 @@ class LiveRun {
   onStop: () => void = () => undefined;
   /** Called when an interface disappeared or went down (capture on it stopped). */
   onInterfaceLost: (iface: LiveInterface) => void = () => undefined;
+  /** Called when an interface went down (`up` false) or came back and was reopened (`up` true). */
+  onInterfaceState: (iface: LiveInterface, up: boolean) => void = () => undefined;
+  private stopCalled = false;
 
   constructor(pcap: PcapModule, private readonly opts: LiveOptions, private readonly deliver: (rec: CaptureRecord) => void) {
     this.reorder = opts.interfaces.length > 1 ? new LiveReorder(deliver, opts.reorderWindow ?? 0.1) : null;
@@ -152,6 +158,8 @@ class LiveRun {
         this.onInterfaceLost(iface);
         if (this.capture.active === 0) this.stop('capture stopped on every interface');
       },
+      onInterfaceDown: (iface) => this.onInterfaceState(iface, false),
+      onInterfaceUp: (iface) => this.onInterfaceState(iface, true),
       onFatal: (err) => {
         this.fatal = err;
         this.stop('internal error');
@@ -177,6 +185,8 @@ class LiveRun {
 
   private onRecord(rec: CaptureRecord): void {
     if (this.stopping) return;
+    // Read while stopping on -c (the rings are drained): past the count.
+    if (this.opts.count !== undefined && rec.n > this.opts.count) return;
     this.wireBytes += rec.len;
     if (this.writer) {
       try {
@@ -216,10 +226,12 @@ class LiveRun {
   }
 
   stop(reason: string): void {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.stopping || this.stopCalled) return;
+    this.stopCalled = true;
     this.stopReason = reason;
+    // Reads what the rings still hold (those records are kept), then stops.
     this.capture.stop();
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.onStop();
     this.resolveStopped();
@@ -293,6 +305,38 @@ class LiveRun {
   }
 }
 
+const clock = (ms: number): string => new Date(ms).toTimeString().slice(0, 8);
+
+/**
+ * An interface went down (a log line) or came back (a log line, and the CAPTURE_INTERFACE_DOWN finding: a gap
+ * in the capture, not drops).
+ */
+function interfaceStateLine(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface, up: boolean, say: (line: string) => void): void {
+  if (!up) {
+    say(`interface ${iface.name} went down: capture on it resumes when it comes back up`);
+    return;
+  }
+  const p = iface.downPeriods[iface.downPeriods.length - 1];
+  say(`interface ${iface.name} is up again after ${((p.to! - p.from) / 1000).toFixed(1)} s: capture on it reopened`);
+  downFinding(engine, run, iface, p);
+}
+
+function downFinding(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface, p: { from: number; to: number | null }): void {
+  const until = p.to === null ? 'the end of the capture' : clock(p.to);
+  const secs = ((p.to ?? Date.now()) - p.from) / 1000;
+  engine.finding(null, 'warning', 'CAPTURE_INTERFACE_DOWN',
+    `interface ${iface.name} was down from ${clock(p.from)} to ${until} (${secs.toFixed(1)} s): a gap in the capture on it; packets before and after it are kept`,
+    run.capture.n > 0 ? [run.capture.n] : []);
+}
+
+/** Interfaces still down when the capture stops: their open gap is a finding too. */
+function stillDownFindings(engine: AnalysisEngine, run: LiveRun): void {
+  for (const i of run.capture.ifaces) {
+    const p = i.downPeriods[i.downPeriods.length - 1];
+    if (i.state === 'down' && p && p.to === null) downFinding(engine, run, i, p);
+  }
+}
+
 /** The CAPTURE_INTERFACE_LOST finding (logged by the engine's listener, kept in the report). */
 function lostFinding(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface): void {
   const others = run.capture.active > 0 ? 'the other interfaces went on' : 'no interface is left';
@@ -342,6 +386,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   });
   const r = run;
   r.onInterfaceLost = (iface) => lostFinding(engine, r, iface);
+  r.onInterfaceState = (iface, up) => interfaceStateLine(engine, r, iface, up, (l) => log.line(l));
   r.open();
   r.start();
   if (tty) {
@@ -377,6 +422,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   await r.stopped;
   try {
     screen.clearStatus();
+    stillDownFindings(engine, r);
     const { report, stats } = r.finish(engine, () => engine.finish(), (f) => log.finding(f));
     screen.text('\n' + formatSummary(report, opts.color));
     process.stderr.write(r.closingLines(stats));
@@ -402,6 +448,7 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     run.reorder?.flush();
     source.end(run.fatal instanceof Error ? run.fatal : undefined);
   };
+  run.onInterfaceState = (iface, up) => interfaceStateLine(model.engine, run, iface, up, (l) => source.warning(l));
   run.onInterfaceLost = (iface) => {
     lostFinding(model.engine, run, iface);
     source.warning(`${iface.name}: ${iface.lostReason}; capture on it stopped`);
@@ -411,6 +458,7 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   run.every(100, () => source.batch(run.wireBytes));
   // The outputs are written as soon as the capture stops (-c, --duration, q), even while the UI stays open.
   const settled = run.stopped
+    .then(() => { stillDownFindings(model.engine, run); })
     .then(() => run.finish(model.engine, () => model.finish({ format: 'pcapng', truncated: false }), () => undefined))
     .then((ok) => ({ ok, err: undefined }), (err: unknown) => {
       source.warning(`capture outputs not written: ${err instanceof Error ? err.message : String(err)}`);
