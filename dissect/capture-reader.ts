@@ -103,6 +103,7 @@ function makeIf(linktype: number, snaplen: number, name: string | undefined, tsr
 interface ReaderRecord extends CaptureRecord {
   buf: Buffer;
   off: number;
+  pos: number;
   /** The `data` view once made for the current record, else null. */
   view: Buffer | null;
 }
@@ -116,6 +117,7 @@ function newReaderRecord(): ReaderRecord {
   const rec = { n: 0, iface: 0, linktype: 0, tsSec: 0, tsNsec: 0, tsDigits: 6, caplen: 0, len: 0 } as ReaderRecord;
   Object.defineProperty(rec, 'buf', { value: EMPTY, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'off', { value: 0, writable: true, enumerable: false, configurable: false });
+  Object.defineProperty(rec, 'pos', { value: 0, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'view', { value: null, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'data', {
     enumerable: true,
@@ -484,6 +486,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + h;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 
@@ -611,6 +614,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + 28;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 
@@ -650,6 +654,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + 12;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 }

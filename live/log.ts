@@ -1,6 +1,6 @@
 /**
  * The live log: one line per event worth seeing while the capture runs (new session, join with its HMAC
- * verdict, ADD_ADDR/REMOVE_ADDR, MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_TCPRST, fallback, DATA_FIN) and one per
+ * verdict, ADD_ADDR/REMOVE_ADDR, MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_TCPRST, fallback, DATA_FIN, subflow FIN and RST) and one per
  * finding, fed by the engine's listener; plus the status line drawn on a terminal.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -57,6 +57,10 @@ export function eventText(s: Session, e: SessionEvent): string | null {
       return `fell back to plain TCP: ${e.reason}`;
     case 'DATA_FIN':
       return `${who(e)} sends DATA_FIN`;
+    case 'FIN':
+      return `${who(e)} closes subflow ${e.subflow} (FIN)${sub && sub.closed === 'FIN' ? ': both sides closed' : ''}`;
+    case 'RST':
+      return `${who(e)} resets subflow ${e.subflow} (RST)`;
     default:
       return null;
   }
