@@ -54,6 +54,8 @@ export class PacketIndex {
   /** Header bytes: slab number * SLAB + offset, and length. */
   hdrPos: Float64Array;
   hdrLen: Uint16Array;
+  /** Offset of the packet's captured bytes in the capture file (the reader's `pos`), or -1. */
+  pos: Float64Array;
   private readonly slabs: Buffer[] = [];
   private slabUsed = SLAB;
 
@@ -74,11 +76,12 @@ export class PacketIndex {
     this.payloadLen = new Uint32Array(initial);
     this.hdrPos = new Float64Array(initial);
     this.hdrLen = new Uint16Array(initial);
+    this.pos = new Float64Array(initial);
   }
 
   /** Bytes held by the index (arrays and header slabs). */
   get memoryBytes(): number {
-    return this.cap * 52 + this.slabs.length * SLAB;
+    return this.cap * 60 + this.slabs.length * SLAB;
   }
 
   private ensure(): void {
@@ -99,6 +102,7 @@ export class PacketIndex {
     this.payloadLen = grow(this.payloadLen, c);
     this.hdrPos = grow(this.hdrPos, c);
     this.hdrLen = grow(this.hdrLen, c);
+    this.pos = grow(this.pos, c);
     this.cap = c;
   }
 
@@ -114,6 +118,7 @@ export class PacketIndex {
     this.linktype[i] = rec.linktype;
     this.iface[i] = rec.iface;
     this.tsDigits[i] = rec.tsDigits;
+    this.pos[i] = rec.pos ?? -1;
     this.session[i] = session;
     this.subflow[i] = subflow;
     this.dir[i] = dir;
