@@ -114,7 +114,7 @@ describe('tui in a pseudo-terminal (tmux)', () => {
     tmux.send('big', 'Enter');
     const filtered = await tmux.waitFor('big', (s) => s.includes('Packets: session 0 (3) filter: MP_JOIN'), 'the filtered list');
     expect(filtered).toMatch(/ +12 +0\.\d{6} +1 c2s \[S\] .*MP_JOIN SYN id=2/);
-    tmux.send('big', 'g', 'Enter');
+    tmux.send('big', 'Home', 'Enter');
     const join = await tmux.waitFor('big', (s) => s.includes('Detail: packet #12'), 'the detail of packet 12');
     for (const text of ['Multipath TCP: MP_JOIN (subtype 1)', 'phase: SYN', 'receiverToken: ', 'senderNonce: ', 'MPTCP session 0, subflow 1, c2s']) expect(join).toContain(text);
 

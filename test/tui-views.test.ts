@@ -103,12 +103,17 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(list.count).toBe(report.sessions[0].subflows[1].packets);
     const rows = Array.from({ length: list.count }, (_, k) => packetRow(model, list.at(k)).text);
     // The three-way MP_JOIN handshake comes first.
-    expect(rows[0]).toMatch(/^ +12 +0\.\d{6} +1 c2s \[S\] +\d+ +0 +MP_JOIN SYN id=2 token=[0-9a-f]{8} nonce=[0-9a-f]{8}$/);
-    expect(rows[1]).toMatch(/ 1 s2c \[SA\] .*MP_JOIN SYN\/ACK id=0 hmac=[0-9a-f]{16} nonce=/);
-    expect(rows[2]).toMatch(/ 1 c2s \[A\] .*MP_JOIN ACK hmac=[0-9a-f]{40}/);
+    expect(rows[0]).toMatch(/^ +12 +0\.\d{6} +1 c2s 10\.0\.2\.1:\d+ +10\.0\.1\.2:5201 +\[S\] +\d+ +0 +MP_JOIN SYN id=2 token=[0-9a-f]{8} nonce=[0-9a-f]{8}$/);
+    expect(rows[1]).toMatch(/ 1 s2c .*\[SA\] .*MP_JOIN SYN\/ACK id=0 hmac=[0-9a-f]{16} nonce=/);
+    expect(rows[2]).toMatch(/ 1 c2s .*\[A\] .*MP_JOIN ACK hmac=[0-9a-f]{40}/);
     expect(rows.filter((r) => r.includes('DSS ')).length).toBeGreaterThan(100);
     for (const r of rows) expect(r).toMatch(/^ +\d+ +\d+\.\d{6} +1 (c2s|s2c) /);
-    expect(packetHeader()).toMatch(/No\. +Time +Sf Dir Flags +Wire +Data +MPTCP options/);
+    expect(packetHeader()).toMatch(/No\. +Time +Sf Dir Source +Destination +Flags +Wire +Data +MPTCP options/);
+    // DSS rows carry the DSN relative to the sender's IDSN: the first data byte is 1.
+    const all = Array.from({ length: model.index.count }, (_, i) => packetRow(model, i).text);
+    expect(all.some((r) => / s2c .*DSS .* rdsn=1(\s|$)/.test(r))).toBe(true);
+    // c2s: the first 1424 bytes rode on the MP_CAPABLE of packet 4, so its first DSS maps from 1425.
+    expect(all.find((r) => / c2s .*DSS /.test(r))).toMatch(/ rdsn=1425(\s|$)/);
   });
 
   it('packet lists: session, all (no copy of the index), and rowOfPacket', () => {
@@ -264,7 +269,7 @@ describe('tui view models: fallback, unmatched, no MPTCP', () => {
     expect(rows[0].text).toMatch(/^No MPTCP in this capture: 3 packets, 2 TCP, 1 plain TCP connection/);
     const all = new PacketList(model.index, { kind: 'all' }, null);
     expect(all.count).toBe(3);
-    expect(packetRow(model, 0).text).toMatch(/ - +\[S\] .*40000 → 80$/);
+    expect(packetRow(model, 0).text).toMatch(/ - +10\.0\.0\.1:40000 +10\.0\.0\.2:80 +\[S\] /);
     expect(packetRow(model, 2).text).toContain('IP protocol 17');
     expect(chartData(model, 0)).toBeNull();
     expect(detailText(detailLines(model, 0))).toContain('  not part of an MPTCP session');

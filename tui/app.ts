@@ -753,12 +753,13 @@ export class TuiApp {
       const st = s?.streams[f.dir];
       const state = !this.model.info.finished ? 'capture still being read' : st?.complete ? 'complete' : `incomplete, ${st?.missing ?? '?'} bytes missing`;
       const total = p.length(f.dir);
-      const head = `=== ${f.dir === 0 ? 'c2s' : 's2c'}: ${total} bytes delivered (${state}); bytes ${Math.min(f.top, total)}-${Math.max(f.top, f.next)} ===`;
-      out.push(`{bold}${esc(this.clip(head, w))}{/bold}`);
-      let body = rows - 1;
-      if (p.note) { out.push(esc(this.clip(p.note, w))); body--; }
+      const body = rows - 1 - (p.note ? 1 : 0);
       const page = pageLines(p, f.dir, f.mode, f.top, body, w);
       f.next = page.next;
+      const shown = page.next > f.top ? `bytes ${f.top}-${page.next - 1} shown` : 'end';
+      const head = `=== ${f.dir === 0 ? 'c2s' : 's2c'}: ${total} bytes delivered (${state}); ${shown} ===`;
+      out.push(`{bold}${esc(this.clip(head, w))}{/bold}`);
+      if (p.note) out.push(esc(this.clip(p.note, w)));
       for (const l of page.lines) out.push(l.kind === 'gap' ? `{red-fg}${esc(this.clip(l.text, w))}{/red-fg}` : esc(this.clip(l.text, w)));
       if (total === 0 && page.lines.length === 0) out.push('(no data)');
     }
@@ -1000,7 +1001,7 @@ export class TuiApp {
       return;
     }
     if (this.sideways('packets', name)) return;
-    if (name === 'enter') { this.showDetailAtCursor(); this.focus = 'detail'; }
+    if (name === 'enter') this.showDetailAtCursor();
   }
 
   private onDetailKey(name: string): void {
