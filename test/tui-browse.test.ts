@@ -2,7 +2,6 @@
 // 1071 sum computed here), the bytes pane's dump, Follow Stream's pages (checked against the sha256 the
 // applications recorded), saving listed packets, wrapping, and the layout's zoom and minimum size.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import { summaryLines } from '../tui/view-summary.js';
 import { computeLayout } from '../tui/layout.js';
 import { wrapLine } from '../tui/app.js';
 import { readCapture } from '../dissect/capture-reader.js';
+import { dssChecksums, hasTshark as hasTsharkFn, tsharkFields } from './helpers/dss-oracle.js';
 
 const CSUM = 'captures/checksum-rewrite.pcap';
 const TWO = 'captures/v1-two-subflows.pcap';
@@ -35,21 +35,7 @@ async function load(file: string): Promise<TuiModel> {
   return model;
 }
 
-const hasTshark = spawnSync('tshark', ['-v']).status === 0;
-
-/** tshark's fields of one frame, tab-separated. */
-function tsharkFields(file: string, frame: number, fields: string[]): string[] {
-  const r = spawnSync('tshark', ['-r', file, '-Y', `frame.number == ${frame}`, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
-  return r.stdout.trim().split('\t');
-}
-
-/** RFC 1071 sum of 16-bit words, folded. */
-function onesSum(buf: Buffer): number {
-  let s = 0;
-  for (let i = 0; i < buf.length; i += 2) s += (buf[i] << 8) | (i + 1 < buf.length ? buf[i + 1] : 0);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
+const hasTshark = hasTsharkFn();
 
 describe('tui expert info and bytes (checksum-rewrite.pcap)', () => {
   let model: TuiModel;
@@ -61,16 +47,8 @@ describe('tui expert info and bytes (checksum-rewrite.pcap)', () => {
   beforeAll(async () => { model = await load(CSUM); });
 
   it.skipIf(!hasTshark)('#17: the DSS checksum carried and the one expected from the payload (RFC 8684 §3.3.1), relative DSN and DATA_ACK as tshark gives them', () => {
-    const [rawDsn, dsnRel, ackRel, ssn, dll, options, payload] = tsharkFields(CSUM, 17, [
-      'tcp.options.mptcp.rawdataseqno', 'mptcp.dss.dsn', 'mptcp.ack', 'tcp.options.mptcp.subflowseqno', 'tcp.options.mptcp.datalvllen', 'tcp.options', 'tcp.payload']);
-    // The DSS option (kind 30, length 28) ends with its checksum.
-    const opt = options.slice(options.indexOf('1e1c'), options.indexOf('1e1c') + 56);
-    const carried = parseInt(opt.slice(52, 56), 16);
-    const pseudo = Buffer.alloc(16);
-    pseudo.writeBigUInt64BE(BigInt(rawDsn), 0);
-    pseudo.writeUInt32BE(Number(ssn), 8);
-    pseudo.writeUInt16BE(Number(dll), 12);
-    const expected = (~onesSum(Buffer.concat([pseudo, Buffer.from(payload, 'hex')]))) & 0xffff;
+    const [dsnRel, ackRel] = tsharkFields(CSUM, 17, ['mptcp.dss.dsn', 'mptcp.ack']);
+    const { carried, expected } = dssChecksums(CSUM, 17);
     expect(expected).not.toBe(carried);
     const hex = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
     const lines = detail(17);
