@@ -317,6 +317,75 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(names).toEqual(expect.arrayContaining([topo.cdev(1), topo.cdev(2), 'lo', 'any']));
   });
 
+  it('--tui: a hangup (tmux kill-session) during a transfer still commits the pcapng and the JSON report, before any terminal cleanup', async () => {
+    const pcapng = join(work, 'hup.pcapng');
+    const json = join(work, 'hup.json');
+    const err = join(work, 'hup.err');
+    const cmd = `exec ${[...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '-i', topo.cdev(2), '--tui', '-w', pcapng, '--json', json, '-f', `tcp port ${PORT + 1}`].map(shq).join(' ')} 2>${shq(err)}`;
+    const t = tmux(`mpscope-hup-${topo.id}`, cmd);
+    let server: Bg | undefined;
+    try {
+      await waitFor('the UI', () => /live .*\| \d+ pkts/.test(t.screen()), 8000);
+      const srvReady = join(work, 'hup-server.ready');
+      server = background([...topo.prefix('s'), 'python3', APP, 'server', '--bind', '0.0.0.0', '--port', String(PORT + 1), '--seed', '7',
+        '--bytes', '300000', '--peer-bytes', '300000', '--ready', srvReady, '--report', join(work, 'hup-server.json'), '--timeout', '20']);
+      await waitFor('the server to listen', () => existsSync(srvReady) || server!.child.exitCode !== null);
+      background([...topo.prefix('c'), 'python3', APP, 'client', '--connect', topo.saddr(1), '--port', String(PORT + 1), '--seed', '7',
+        '--bytes', '300000', '--peer-bytes', '300000', '--report', join(work, 'hup-client.json'), '--timeout', '20']);
+      // Mid-transfer: packets on screen, then the terminal goes away.
+      await waitFor('packets in the UI', () => /\| [1-9]\d* pkts/.test(t.screen()), 8000);
+    } finally {
+      t.kill();
+    }
+    await waitFor('the pcapng renamed into place', () => existsSync(pcapng) && existsSync(json), 10_000);
+    await server?.done;
+    const capinfos = run(['capinfos', '-c', '-M', pcapng]);
+    const count = Number(/Number of packets:\s+(\d+)/.exec(capinfos)?.[1]);
+    expect(count).toBeGreaterThan(0);
+    const report = readJson<AnalysisReport>(json);
+    expectValidReport(report);
+    expect(report.capture.packets).toBe(count);
+    expect(report.sessions.length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(work).filter((f) => f.startsWith('.hup') && f.endsWith('.tmp'))).toEqual([]);
+    await waitFor('live to exit', () => readFileSync(err, 'utf8').includes('live: stopped'), 10_000);
+    const stderr = readFileSync(err, 'utf8');
+    expect(stderr).toContain('live: stopped (SIGHUP: the terminal went away)');
+    expect(stderr).not.toMatch(/Assertion|ResetStdio|EIO|Segmentation/);
+  });
+
+  it('an interface that goes down and comes back: reopened, both logged, the gap a finding (not drops), packets of both periods kept', async () => {
+    const json = join(work, 'flap.json');
+    const pcapng = join(work, 'flap.pcapng');
+    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '--json', json, '-w', pcapng, '--no-color', 'udp', 'port', '9']);
+    await ready(lv);
+    run(udp(topo.saddr(2), 20));
+    run(['ip', '-n', topo.client, 'link', 'set', topo.cdev(2), 'down']);
+    await waitFor('the went-down line', () => lv.stdout().includes(`interface ${topo.cdev(2)} went down`));
+    run(['ip', '-n', topo.client, 'link', 'set', topo.cdev(2), 'up']);
+    // At once: the datagrams sent right after the link is back must not be lost.
+    run(udp(topo.saddr(2), 50));
+    await waitFor('the up-again line', () => lv.stdout().includes(`interface ${topo.cdev(2)} is up again`));
+    run(udp(topo.saddr(2), 20));
+    await new Promise((r) => setTimeout(r, 300));
+    lv.child.kill('SIGINT');
+    const r = await withTimeout(lv.done, 10_000, 'live to stop');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`interface ${topo.cdev(2)} is up again after [\\d.]+ s: capture on it reopened`));
+    expect(r.stdout).toMatch(new RegExp(`WARNING CAPTURE_INTERFACE_DOWN: interface ${topo.cdev(2)} was down from`));
+    expect(r.stderr).toMatch(new RegExp(`${topo.cdev(2)}: 90 packets captured, \\d+ received by filter, 0 dropped by kernel.*\\(went down once, reopened\\)`));
+    const report = readJson<AnalysisReport>(json);
+    expectValidReport(report);
+    const codes = report.findings.map((f) => f.code);
+    expect(codes).toContain('CAPTURE_INTERFACE_DOWN');
+    expect(codes).not.toContain('CAPTURE_DROPS');
+    expect(codes).not.toContain('CAPTURE_INTERFACE_LOST');
+    // Every datagram, from before the flap and after it, once each (tshark-independent count by content).
+    const payloads: string[] = [];
+    await readCapture(pcapng, (rec) => { if (rec.iface === 1) payloads.push(rec.data.subarray(rec.data.length - 10).toString('latin1')); });
+    expect(payloads).toHaveLength(90);
+    expect(payloads.every((p) => p === 'mptcpscope')).toBe(true);
+  });
+
   // Last: it deletes the second link.
   it('an interface that disappears: capture goes on on the others, a log line and a finding say so', async () => {
     const json = join(work, 'lost.json');
@@ -336,6 +405,9 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`WARNING CAPTURE_INTERFACE_LOST: interface ${topo.cdev(2)}: the interface disappeared; capture on it stopped after 5 packets, the other interfaces went on`));
     expect(r.stderr).toMatch(new RegExp(`${topo.cdev(2)}: 5 packets captured.*\\(capture stopped: the interface disappeared\\)`));
+    // Nothing left unread in the ring: what the filter received was captured.
+    const recv = new RegExp(`${topo.cdev(2)}: (\\d+) packets captured, (\\d+) received by filter`).exec(r.stderr);
+    if (recv) expect(recv[1]).toBe(recv[2]);
     const report = readJson<AnalysisReport>(json);
     expectValidReport(report);
     expect(report.findings.map((f) => f.code)).toContain('CAPTURE_INTERFACE_LOST');

@@ -177,7 +177,8 @@ export class TuiApp {
   start(): void {
     this.render();
     this.source.start({
-      record: (rec) => { if (!this.done) this.model.ingest(rec); },
+      // Records keep going into the model after the UI is gone (a live capture still drains into it).
+      record: (rec) => this.model.ingest(rec),
       batch: (p) => { this.progress = p; this.scheduleRender(); },
       warning: (m) => { if (this.done) return; this.model.warning(m); this.flash(`warning: ${m}`, 'yellow'); },
       end: (r) => {
