@@ -121,7 +121,9 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
   }
   const needsAnalysis = (filter?.needsAnalysis ?? false) || (fields?.needsAnalysis ?? false);
   const engine = opts.sessions || needsAnalysis ? new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, historyBytes: 0 }) : null;
-  const analysis: FilterAnalysis = { session: -1, subflow: -1, dir: '' };
+  // The engine's per-packet verdicts (a reused object), for the analysis fields of the filter and the field list.
+  let analysis: FilterAnalysis | null = null;
+  if (engine && needsAnalysis) engine.observe({ packet: (_pkt, _rec, a) => { analysis = a; } });
   const fmt = opts.fields?.format;
   if (fields && fmt?.header) out.write(fieldsHeader(fields.names, fmt) + '\n');
 
@@ -129,15 +131,8 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
     if (t0s < 0) { t0s = rec.tsSec; t0n = rec.tsNsec; }
     decodePacketInChunk(rec, p);
     if (engine) engine.push(rec, p);
-    const lastTag = engine ? engine.lastTag : null;
-    const tag = opts.sessions ? lastTag : null;
-    let a: FilterAnalysis | null = null;
-    if (needsAnalysis) {
-      analysis.session = lastTag ? lastTag.session : -1;
-      analysis.subflow = lastTag ? lastTag.subflow : -1;
-      analysis.dir = lastTag ? lastTag.dir : '';
-      a = analysis;
-    }
+    const tag = opts.sessions && engine ? engine.lastTag : null;
+    const a: FilterAnalysis | null = analysis;
     // The filter sees every packet, in order, before --mptcp: its stateful fields (tcp.stream, ...) need them all.
     if (filter && !filter.match(rec, p, a)) {
       if (fields) fields.runtime.begin(rec, p, a); // keep the field list's state in step too

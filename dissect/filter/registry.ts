@@ -442,18 +442,16 @@ def('mptcp.stream', 'FT_UINT32', "mptcpscope's MPTCP session id of the packet (s
 def('mptcp.master', 'FT_BOOLEAN', 'The packet is on the initial subflow of its session', (rt, o) => { const a = rt.a; if (a && a.session >= 0) push(o, a.subflow === 0 ? 1 : 0); }, A);
 def('mptcpscope.session', 'FT_UINT32', 'MPTCP session id', (rt, o) => { const a = rt.a; if (a && a.session >= 0) push(o, a.session); }, A);
 def('mptcpscope.subflow', 'FT_UINT32', 'Subflow index within the session (0 = initial subflow)', (rt, o) => { const a = rt.a; if (a && a.session >= 0 && a.subflow >= 0) push(o, a.subflow); }, A);
-def('mptcpscope.dir', 'FT_STRING', 'Data-level direction: "c2s" or "s2c"', (rt, o) => { const a = rt.a; if (a && a.dir) push(o, a.dir); }, A);
-def('mptcpscope.dsn_rel', 'FT_UINT64', 'Data sequence number of the mapping, relative to the IDSN', (rt, o) => { const v = rt.a?.dsnRel; if (v !== undefined) push(o, BigInt(v)); }, A);
-def('mptcpscope.ack_rel', 'FT_UINT64', 'Data ACK relative to the peer IDSN', (rt, o) => { const v = rt.a?.ackRel; if (v !== undefined) push(o, BigInt(v)); }, A);
-const boolA = (name: string, desc: string, get: (a: NonNullable<FilterRuntime['a']>) => boolean | undefined): void =>
-  def(name, 'FT_BOOLEAN', desc, (rt, o) => { const v = rt.a ? get(rt.a) : undefined; if (v !== undefined) push(o, v ? 1 : 0); }, A);
-boolA('mptcpscope.retransmission', 'Subflow-level retransmission', (a) => a.retransmission);
-boolA('mptcpscope.reinjection', 'Data-level reinjection (data already sent on another subflow)', (a) => a.reinjection);
-def('mptcpscope.reinjection_of', 'FT_FRAMENUM', 'Frame that first carried the reinjected data', (rt, o) => { const v = rt.a?.reinjectionOf; if (v !== undefined) push(o, v); }, A);
-boolA('mptcpscope.conflict', 'The data differs from bytes seen before at the same data offset', (a) => a.conflict);
-def('mptcpscope.finding', 'FT_STRING', 'Code of each finding that names this packet, e.g. "DSS_CHECKSUM_MISMATCH"', (rt, o) => { for (const f of rt.a?.findings ?? []) push(o, f); }, A);
-def('mptcpscope.hmac', 'FT_STRING', 'HMAC verdict of MP_JOIN / ADD_ADDR: "valid", "invalid" or "unverifiable"', (rt, o) => { const v = rt.a?.hmac; if (v !== undefined) push(o, v); }, A);
-boolA('mptcpscope.checksum_ok', 'DSS checksum verdict of the mapping', (a) => a.checksumOk);
+def('mptcpscope.dir', 'FT_STRING', 'Data-level direction: "c2s" or "s2c"', (rt, o) => { const a = rt.a; if (a && a.dir !== null) push(o, a.dir); }, A);
+def('mptcpscope.dsn_rel', 'FT_UINT64', 'Data sequence number of the packet (its first payload byte, else its mapping), relative to the IDSN (first byte = 1)', (rt, o) => { const v = rt.a?.dsn; if (v !== undefined && v !== null) push(o, BigInt(v)); }, A);
+def('mptcpscope.ack_rel', 'FT_UINT64', 'DATA_ACK relative to the peer IDSN (1 = nothing received yet)', (rt, o) => { const v = rt.a?.dataAck; if (v !== undefined && v !== null) push(o, BigInt(v)); }, A);
+def('mptcpscope.retransmission', 'FT_BOOLEAN', 'The segment repeats subflow bytes already seen on its subflow (TCP packets of an analyzed connection)', (rt, o) => { const a = rt.a; if (a && a.connection >= 0) push(o, a.retransmission ? 1 : 0); }, A);
+def('mptcpscope.reinjection', 'FT_BOOLEAN', 'The segment carries data-level bytes first sent on another subflow (packets of a session)', (rt, o) => { const a = rt.a; if (a && a.session >= 0) push(o, a.reinjectionOf >= 0 ? 1 : 0); }, A);
+def('mptcpscope.reinjection_of', 'FT_FRAMENUM', 'Frame that first carried the reinjected data-level bytes', (rt, o) => { const a = rt.a; if (a && a.reinjectionOf >= 0) push(o, a.reinjectionOf); }, A);
+def('mptcpscope.conflict', 'FT_BOOLEAN', 'The data-level bytes differ from an earlier copy (packets of a session)', (rt, o) => { const a = rt.a; if (a && a.session >= 0) push(o, a.conflictWith >= 0 ? 1 : 0); }, A);
+def('mptcpscope.finding', 'FT_STRING', 'Code of each finding raised at this packet that names it, e.g. "DSS_CHECKSUM_MISMATCH"', (rt, o) => { const a = rt.a; if (a) for (const f of a.findings) push(o, f); }, A);
+def('mptcpscope.hmac', 'FT_STRING', 'HMAC verdict decided at this packet (MP_JOIN SYN/ACK or third ACK, ADD_ADDR): "valid", "invalid" or "unverifiable"', (rt, o) => { const v = rt.a?.hmac; if (v) push(o, v); }, A);
+def('mptcpscope.checksum_ok', 'FT_BOOLEAN', 'DSS checksum verdict of a mapping completed at this packet', (rt, o) => { const v = rt.a?.checksum; if (v !== undefined && v !== null) push(o, v ? 1 : 0); }, A);
 
 /** Names of every field, for suggestions. */
 export function fieldNames(): string[] {

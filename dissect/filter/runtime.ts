@@ -13,34 +13,34 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet.js';
 import { be16, be32 } from '../bytes.js';
 
 /**
- * The analysis verdicts of one packet that the `mptcpscope.*` fields (and mptcp.stream) read. Filled by the
- * caller from the analysis engine; a field whose member is undefined has no value (the packet does not match).
+ * The analysis verdicts of one packet that the `mptcpscope.*` fields (and mptcp.stream / mptcp.master) read: a
+ * structural subset of the engine's PacketAnalysis (analyze/packet-analysis.ts), so the object an engine
+ * observer receives can be passed as it is. A field whose verdict is absent (-1 / null) has no value.
  */
 export interface FilterAnalysis {
-  /** MPTCP session id, or -1 when the packet belongs to none. */
+  /** mptcpscope's TCP connection id, -1 for non-TCP. */
+  connection: number;
+  /** MPTCP session id and subflow id, or -1 when the packet belongs to no session. */
   session: number;
-  /** Subflow index within the session (0 is the initial subflow), -1 when none. */
   subflow: number;
-  /** Data-level direction, '' when none. */
-  dir: 'c2s' | 's2c' | '';
-  /** Data sequence number of the packet's mapping relative to the direction's IDSN. */
-  dsnRel?: number;
-  /** DATA_ACK relative to the other direction's IDSN. */
-  ackRel?: number;
-  /** Subflow-level retransmission (the same subflow bytes sent again). */
-  retransmission?: boolean;
-  /** Data-level reinjection: data already sent on another subflow. */
-  reinjection?: boolean;
-  /** Packet number of the first transmission of reinjected data. */
-  reinjectionOf?: number;
-  /** The packet's data conflicts with bytes seen before at the same data offset. */
-  conflict?: boolean;
-  /** Codes of the findings that name this packet (e.g. DSS_CHECKSUM_MISMATCH). */
-  findings?: readonly string[];
-  /** HMAC verdict of an MP_JOIN or ADD_ADDR option on this packet. */
-  hmac?: 'valid' | 'invalid' | 'unverifiable';
-  /** DSS checksum verdict of the packet's mapping. */
-  checksumOk?: boolean;
+  /** Data-level direction, null outside a session. */
+  dir: 'c2s' | 's2c' | null;
+  /** The segment repeats subflow bytes already seen on its subflow. */
+  retransmission: boolean;
+  /** Packet number of the first copy of reinjected data-level bytes, else -1. */
+  reinjectionOf: number;
+  /** Packet number of an earlier copy whose bytes differ, else -1. */
+  conflictWith: number;
+  /** Data sequence number relative to the IDSN (first byte = 1), null when unknown. */
+  dsn: number | null;
+  /** DATA_ACK relative to the peer's IDSN, null when absent or unknown. */
+  dataAck: number | null;
+  /** MP_JOIN / ADD_ADDR HMAC verdict decided at this packet, else null. */
+  hmac: 'valid' | 'invalid' | 'unverifiable' | null;
+  /** DSS checksum verdict of a mapping completed at this packet, else null. */
+  checksum: boolean | null;
+  /** Codes of the findings raised at this packet that name it. */
+  readonly findings: readonly string[];
 }
 
 /** Max options located per packet (40 option bytes hold at most 20 options of length 2). */
