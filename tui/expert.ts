@@ -23,7 +23,7 @@ import { decodePacket } from '../dissect/decode.js';
 import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import type { MptcpOption } from '../dissect/mptcp.js';
-import { DIR_NONE } from './packet-index.js';
+import { DIR_NONE, V_RETRANSMISSION } from './packet-index.js';
 import type { DetailLine } from './view-detail.js';
 import type { TuiModel } from './model.js';
 
@@ -177,11 +177,16 @@ export function expertLines(model: TuiModel, i: number, bytes: Buffer | null): D
     if (sess && conn && sdir !== DIR_NONE && p.isTcp) {
       const opts = mptcpOptionsOf(p);
       const dss = dssOf(opts);
-      if (dss?.dsn !== undefined) {
+      // Relative DSN and DATA_ACK as the engine placed them (its observer), else from the IDSNs here.
+      const dsnRel = ix.dsnRel[i];
+      const ackRel = ix.ackRel[i];
+      if (!Number.isNaN(dsnRel)) add(`relative DSN ${dsnRel} (data-level bytes ${sdir === 0 ? 'c2s' : 's2c'})`);
+      else if (dss?.dsn !== undefined) {
         const idsn = sess.side(sdir).idsn;
         if (idsn !== undefined) add(`relative DSN ${relativeSeq(dss.dsn, dss.dsn64, idsn)} (data-level bytes ${sdir === 0 ? 'c2s' : 's2c'})`);
       }
-      if (dss?.dataAck !== undefined) {
+      if (!Number.isNaN(ackRel)) add(`relative DATA_ACK ${ackRel} (acknowledges ${sdir === 0 ? 's2c' : 'c2s'})`);
+      else if (dss?.dataAck !== undefined) {
         const idsn = sess.side(sdir ^ 1).idsn;
         if (idsn !== undefined) add(`relative DATA_ACK ${relativeSeq(dss.dataAck, dss.dataAck64, idsn)} (acknowledges ${sdir === 0 ? 's2c' : 'c2s'})`);
       }
@@ -190,22 +195,24 @@ export function expertLines(model: TuiModel, i: number, bytes: Buffer | null): D
       if (p.payloadLength > 0) {
         const d = conn.dirs[tcpDirOf(conn, sdir)];
         const rel = d.isn >= 0 ? (p.seq - d.isn) >>> 0 : -1;
-        const retx = retransmissionOf(model, i, p);
-        if (retx >= 0) add(`retransmission of #${ix.n[retx]} (subflow bytes ${rel >= 0 ? `from ${rel} ` : ''}sent before on subflow ${ix.subflow[i]})`, 'warning');
-        const conflict = findingsNaming(model, n, s).some((f) => f.code === 'DATA_CONFLICT');
-        if (dss?.dsn !== undefined && dss.dataLevelLength) {
+        // The engine's verdicts (observer API); the first copy of a retransmission is looked up here.
+        const analysed = ix.connection[i] >= 0;
+        if (!analysed || (ix.verdicts[i] & V_RETRANSMISSION) !== 0) {
+          const retx = retransmissionOf(model, i, p);
+          if (retx >= 0) add(`retransmission of #${ix.n[retx]} (subflow bytes ${rel >= 0 ? `from ${rel} ` : ''}sent before on subflow ${ix.subflow[i]})`, 'warning');
+          else if (analysed) add('retransmission (subflow bytes seen before)', 'warning');
+        }
+        if (ix.reinjectionOf[i] >= 0) {
+          const first = ix.indexOf(ix.reinjectionOf[i]);
+          add(`reinjection of #${ix.reinjectionOf[i]} (the same data-level bytes were sent on subflow ${first >= 0 ? ix.subflow[first] : '?'})`, 'warning');
+        }
+        if (ix.conflictWith[i] >= 0) add(`conflicts with #${ix.conflictWith[i]} (the same data-level bytes with different content)`, 'error');
+        if (!analysed && dss?.dsn !== undefined && dss.dataLevelLength) {
           const idsn = sess.side(sdir).idsn;
           let dsn = BigInt(dss.dsn);
           if (!dss.dsn64 && idsn !== undefined) { dsn = (idsn & ~0xffffffffn) | dsn; if (dsn < idsn) dsn += TWO32; }
-          const len = Math.min(dss.dataLevelLength, p.payloadLength);
-          if (retx < 0) {
-            const re = sameDataOf(model, i, dsn, len, true);
-            if (re >= 0) add(`reinjection of #${ix.n[re]} (the same data-level bytes were sent on subflow ${ix.subflow[re]})`, 'warning');
-          }
-          if (conflict) {
-            const c = sameDataOf(model, i, dsn, len, false);
-            add(c >= 0 ? `conflicts with #${ix.n[c]} (the same data-level bytes with different content)` : 'conflicts with earlier data (DATA_CONFLICT)', 'error');
-          }
+          const re = sameDataOf(model, i, dsn, Math.min(dss.dataLevelLength, p.payloadLength), true);
+          if (re >= 0) add(`reinjection of #${ix.n[re]} (the same data-level bytes were sent on subflow ${ix.subflow[re]})`, 'warning');
         }
       }
     }
