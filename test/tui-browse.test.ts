@@ -12,7 +12,7 @@ import { detailLines, detailText } from '../tui/view-detail.js';
 import { PacketBytesReader, hexDumpLines } from '../tui/packet-bytes.js';
 import { SpooledStreams, pageLines, previousPageStart } from '../tui/stream-pages.js';
 import { PacketList } from '../tui/view-packets.js';
-import { parseFilter } from '../tui/filter.js';
+import { parseTuiFilter } from '../tui/display-filter.js';
 import { savePackets } from '../tui/save-packets.js';
 import { summaryLines } from '../tui/view-summary.js';
 import { computeLayout } from '../tui/layout.js';
@@ -110,7 +110,7 @@ describe('tui expert info and bytes (checksum-rewrite.pcap)', () => {
 
   it('w: the listed packets saved as pcapng, each as captured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mptcpscope-tui-save-'));
-    const f = parseFilter('MP_JOIN');
+    const f = parseTuiFilter('MP_JOIN', model);
     const list = new PacketList(model.index, { kind: 'session', session: 0 }, f.ok ? f.filter : null);
     expect(list.count).toBe(3);
     const out = join(dir, 'joins.pcapng');

@@ -9,7 +9,7 @@ import { TuiModel } from '../tui/model.js';
 import { sessionTreeRows, treeEntries } from '../tui/view-sessions.js';
 import { PacketList, packetRow, packetHeader, findingPacketSeverities } from '../tui/view-packets.js';
 import { detailLines, detailText } from '../tui/view-detail.js';
-import { parseFilter, type PacketFilter } from '../tui/filter.js';
+import { expandShortcuts, parseTuiFilter, type PacketFilter } from '../tui/display-filter.js';
 import { chartData } from '../tui/view-charts.js';
 import { timelineLines } from '../tui/view-timeline.js';
 import { streamLines } from '../tui/view-stream.js';
@@ -36,9 +36,9 @@ async function load(file: string, opts: { batchPackets?: number; chunkBytes?: nu
   return { model, batches };
 }
 
-function filter(text: string): PacketFilter {
-  const r = parseFilter(text);
-  if (!r.ok || !r.filter) throw new Error(`bad filter ${text}`);
+function filter(text: string, model: TuiModel): PacketFilter {
+  const r = parseTuiFilter(text, model);
+  if (!r.ok || !r.filter) throw new Error(`bad filter ${text}: ${r.ok ? 'empty' : r.error}`);
   return r.filter;
 }
 
@@ -152,9 +152,9 @@ describe('tui view models on v1-two-subflows.pcap', () => {
   });
 
   it('filters select packets by subtype, subflow, number range and direction', () => {
-    const count = (text: string): number => new PacketList(model.index, { kind: 'session', session: 0 }, filter(text)).count;
+    const count = (text: string): number => new PacketList(model.index, { kind: 'session', session: 0 }, filter(text, model)).count;
     const numbers = (text: string): number[] => {
-      const l = new PacketList(model.index, { kind: 'session', session: 0 }, filter(text));
+      const l = new PacketList(model.index, { kind: 'session', session: 0 }, filter(text, model));
       return Array.from({ length: l.count }, (_, k) => model.index.n[l.at(k)]);
     };
     expect(numbers('MP_JOIN')).toEqual([12, 13, 14]);
@@ -171,6 +171,12 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(count('s2c') + count('c2s')).toBe(460);
     expect(count('ADD_ADDR')).toBe(0);
     expect(count('mptcp')).toBe(460);
+    // The same in Wireshark's display-filter language, including analysis fields and stateful ones.
+    expect(numbers('tcp.options.mptcp.subtype == 1')).toEqual([12, 13, 14]);
+    expect(numbers('tcp.options.mptcp.subtype == 1 && mptcpscope.dir == "c2s"')).toEqual([12, 14]);
+    expect(count('mptcpscope.subflow == 1')).toBe(count('sf:1'));
+    expect(count('tcp.stream == 1')).toBe(count('sf:1'));
+    expect(numbers('frame.number in {10..12} && tcp.flags.syn == 1')).toEqual([12]);
   });
 
   it('charts: throughput per subflow and data-level progress for the session', () => {
@@ -276,28 +282,32 @@ describe('tui view models: fallback, unmatched, no MPTCP', () => {
   });
 });
 
-describe('tui filter parser', () => {
-  it('parses terms of each kind', () => {
-    expect(parseFilter('')).toEqual({ ok: true, filter: null });
-    expect(parseFilter('   ')).toEqual({ ok: true, filter: null });
-    const f = filter(' MP_JOIN  add-addr sf:1 #5 #10-20 c2s ');
-    expect(f.text).toBe('MP_JOIN  add-addr sf:1 #5 #10-20 c2s');
-    expect(f.subtypeMask).toBe((1 << 1) | (1 << 3));
-    expect(f.subflows).toEqual([1]);
-    expect(f.ranges).toEqual([[5, 5], [10, 20]]);
-    expect(f.dirs).toEqual([0]);
-    expect(filter('sf=0,2').subflows).toEqual([0, 2]);
-    expect(filter('#7-').ranges).toEqual([[7, Number.MAX_SAFE_INTEGER]]);
-    expect(filter('DSS').subflows).toBeNull();
+describe('tui filter: shortcuts and display filters', () => {
+  it('expands the short terms to display-filter expressions', () => {
+    expect(expandShortcuts('MP_JOIN')).toBe('tcp.options.mptcp.subtype == 1');
+    expect(expandShortcuts('sf:1')).toBe('mptcpscope.subflow == 1');
+    expect(expandShortcuts('sf=0,2')).toBe('mptcpscope.subflow in {0, 2}');
+    expect(expandShortcuts('#7-')).toBe('frame.number >= 7');
+    expect(expandShortcuts('#-7')).toBe('frame.number <= 7');
+    expect(expandShortcuts('#10-20')).toBe('frame.number in {10..20}');
+    expect(expandShortcuts('c2s')).toBe('mptcpscope.dir == "c2s"');
+    expect(expandShortcuts('MP_JOIN add-addr sf:1 #5 c2s')).toBe(
+      '(tcp.options.mptcp.subtype == 1 || tcp.options.mptcp.subtype == 3) && (mptcpscope.subflow == 1) && (frame.number == 5) && (mptcpscope.dir == "c2s")');
+    // Anything else is a display filter as typed.
+    expect(expandShortcuts('tcp.port == 80')).toBeNull();
+    expect(expandShortcuts('MP_JOIN bogus')).toBeNull();
   });
 
-  it('rejects what it does not know, with a hint', () => {
-    const r = parseFilter('MP_JOIN bogus');
+  it('an empty text is no filter; a bad expression is one line saying where', () => {
+    const m = new TuiModel('x');
+    expect(parseTuiFilter('', m)).toEqual({ ok: true, filter: null });
+    expect(parseTuiFilter('   ', m)).toEqual({ ok: true, filter: null });
+    const r = parseTuiFilter('MP_JOIN bogus', m);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toBe("unknown filter term 'bogus' (try MP_JOIN, DSS, sf:1, #123, #100-200, c2s)");
-    expect(parseFilter('#20-10')).toEqual({ ok: false, error: 'empty packet range #20-10' });
-    expect(parseFilter('#').ok).toBe(false);
-    expect(parseFilter('sf:').ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/"bogus" was unexpected.* at column 9/);
+    const u = parseTuiFilter('tcp.options.mptcp.subtyp == 1', m);
+    expect(u.ok).toBe(false);
+    if (!u.ok) expect(u.error).toMatch(/tcp\.options\.mptcp\.subtype/);
   });
 });
 

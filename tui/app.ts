@@ -13,7 +13,7 @@ import { ListCursor } from './cursor.js';
 import { entryKey, treeEntries, treeRow, type TreeEntry } from './view-sessions.js';
 import { findingPacketSeverities, NUMBER_COLUMN, packetHeader, PacketList, packetRow, sameScope, scopeTitle, type PacketScope } from './view-packets.js';
 import { detailLines, type DetailLine } from './view-detail.js';
-import { matchPacket, parseFilter, type PacketFilter } from './filter.js';
+import { parseTuiFilter, type PacketFilter } from './display-filter.js';
 import { chartData } from './view-charts.js';
 import { timelineLines } from './view-timeline.js';
 import { summaryLines } from './view-summary.js';
@@ -36,9 +36,9 @@ const BORDER = 'white';
 const BORDER_FOCUSED = 'cyan';
 
 const PROMPTS: Record<PromptKind, { label: string; hint: string }> = {
-  filter: { label: '/', hint: '(Enter apply, Esc cancel: MP_JOIN sf:1 #10-20 c2s)' },
+  filter: { label: '/', hint: '(a display filter, e.g. tcp.options.mptcp.subtype == 1, or MP_JOIN sf:1 #10-20 c2s; Enter apply, Esc cancel)' },
   goto: { label: 'go to packet: ', hint: '(a packet number; Enter go, Esc cancel)' },
-  find: { label: 'find: ', hint: '(a filter expression; Enter finds the next match, then n / N)' },
+  find: { label: 'find: ', hint: '(a display filter or shortcuts; Enter finds the next match, then n / N)' },
   save: { label: 'save listed packets to: ', hint: '(a .pcapng file name; Enter writes, Esc cancels)' },
   export: { label: 'save direction to: ', hint: '(a file name; Enter writes, Esc cancels)' },
 };
@@ -158,7 +158,7 @@ export class TuiApp {
   private lastTreeCount = -1;
   private done = false;
 
-  constructor(private readonly model: TuiModel, private readonly source: CaptureSource, private readonly onExit: (code: number) => void) {
+  constructor(private readonly model: TuiModel, private readonly source: CaptureSource, private readonly onExit: (code: number) => void, initialFilter: string | null = null) {
     this.screen = blessed.screen({ smartCSR: true, fullUnicode: false, warnings: false, title: 'mptcpscope', autoPadding: false });
     const pane = (label: string): blessed.Widgets.BoxElement => blessed.box({
       parent: this.screen, border: { type: 'line' }, label, tags: true, wrap: false,
@@ -167,8 +167,13 @@ export class TuiApp {
     this.boxes = { sessions: pane(' Sessions '), packets: pane(' Packets '), detail: pane(' Detail '), bytes: pane(' Bytes ') };
     this.status = blessed.box({ parent: this.screen, height: 1, tags: true, wrap: false, style: { fg: 'white', bg: 'blue' } });
     this.overlayBox = blessed.box({ parent: this.screen, border: { type: 'line' }, tags: true, wrap: false, hidden: true, style: { border: { fg: BORDER_FOCUSED }, label: { bold: true } } });
-    this.list = new PacketList(model.index, this.scope, null);
     this.bytesReader = new PacketBytesReader((source as { path?: string }).path ?? null);
+    // -Y EXPR: the display filter the list starts with (checked by the caller before the screen was taken).
+    if (initialFilter) {
+      const r = parseTuiFilter(initialFilter, model, this.bytesReader);
+      if (r.ok) this.filter = r.filter;
+    }
+    this.list = new PacketList(model.index, this.scope, this.filter);
     this.relayout();
     this.screen.on('keypress', (ch: string | undefined, key: Key | undefined) => this.onKey(ch, key ?? {}));
     this.screen.on('resize', () => { this.relayout(); this.rebuildCharts(); this.render(); });
@@ -546,7 +551,7 @@ export class TuiApp {
     const count = this.list.count;
     for (let k = 1; k <= count; k++) {
       const row = (((this.pkts.pos + step * k) % count) + count) % count;
-      if (matchPacket(this.model.index, this.list.at(row), f)) {
+      if (f.match(this.model.index, this.list.at(row))) {
         const wrapped = step > 0 ? row <= this.pkts.pos : row >= this.pkts.pos;
         this.pkts.set(row);
         this.focus = 'packets';
@@ -801,11 +806,11 @@ export class TuiApp {
   private applyPrompt(kind: PromptKind, text: string): void {
     switch (kind) {
       case 'filter': {
-        const r = parseFilter(text);
-        if (!r.ok) { this.flash(r.error, 'red'); return; }
+        const r = parseTuiFilter(text, this.model, this.bytesReader);
+        if (!r.ok) { this.flash(r.error, 'red', 8000); return; }
         this.setFilter(r.filter);
         this.focus = 'packets';
-        if (r.filter) this.flash(`${this.list.count} packet${this.list.count === 1 ? '' : 's'} match '${r.filter.text}' (q clears the filter)`);
+        if (r.filter) this.flash(`${this.list.count} packet${this.list.count === 1 ? '' : 's'} match ${r.filter.expr === r.filter.text ? `'${r.filter.text}'` : `'${r.filter.text}' (${r.filter.expr})`} (q clears the filter)`);
         return;
       }
       case 'goto': {
@@ -815,8 +820,8 @@ export class TuiApp {
         return;
       }
       case 'find': {
-        const r = parseFilter(text);
-        if (!r.ok) { this.flash(r.error, 'red'); return; }
+        const r = parseTuiFilter(text, this.model, this.bytesReader);
+        if (!r.ok) { this.flash(r.error, 'red', 8000); return; }
         this.find = r.filter;
         if (r.filter) this.findNext(1);
         return;

@@ -8,7 +8,7 @@ import { newDecodedPacket, tcpFlagsText } from '../dissect/packet.js';
 import { ipText } from '../dissect/address.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { mptcpShort } from '../dissect/mptcp-text.js';
-import { matchPacket, type PacketFilter } from './filter.js';
+import type { PacketFilter } from './display-filter.js';
 import { DIR_NONE, type PacketIndex, unmatchedTag } from './packet-index.js';
 import type { TuiModel } from './model.js';
 import { relativeSeq } from './expert.js';
@@ -42,6 +42,8 @@ export class PacketList {
 
   constructor(readonly index: PacketIndex, readonly scope: PacketScope, readonly filter: PacketFilter | null) {
     this.identity = scope.kind === 'all' && filter === null;
+    // A new scan from the first packet: per-connection filter state starts over.
+    filter?.reset();
     this.refresh();
   }
 
@@ -54,10 +56,13 @@ export class PacketList {
     const sub = scope.kind === 'subflow' ? scope.subflow : -1;
     const all = scope.kind === 'all';
     const f = this.filter;
+    // A stateful expression (tcp.stream, relative tcp.seq, ...) sees every packet, in order, once.
+    const early = f !== null && f.stateful;
     for (let i = this.scanned; i < ix.count; i++) {
+      if (early && !f.match(ix, i)) continue;
       if (!all && ix.session[i] !== tag) continue;
       if (sub >= 0 && ix.subflow[i] !== sub) continue;
-      if (f && !matchPacket(ix, i, f)) continue;
+      if (f && !early && !f.match(ix, i)) continue;
       if (this.n === this.items.length) {
         const next = new Uint32Array(this.items.length * 2);
         next.set(this.items);
