@@ -104,9 +104,23 @@ export class LiveLog {
     return `${this.c.dim(time)} ${iface.padEnd(this.width)} ${num.padEnd(7)}`;
   }
 
+  /** With a display filter: lines about the current record wait for `release()`. */
+  holding = false;
+  private held: string[] = [];
+
   line(text: string, n?: number): void {
+    const l = `${this.prefix(n)} ${text}`;
+    if (this.holding && this.current) { this.held.push(l); return; }
     this.lines++;
-    this.opts.write(`${this.prefix(n)} ${text}`);
+    this.opts.write(l);
+  }
+
+  /** The current record passed the display filter (its held lines are written) or not (they are dropped). */
+  release(show: boolean): void {
+    const held = this.held;
+    this.held = [];
+    if (!show) return;
+    for (const l of held) { this.lines++; this.opts.write(l); }
   }
 
   listener(): EngineListener {

@@ -15,6 +15,8 @@ import { newDecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { PcapngWriter } from '../dissect/pcapng-writer.js';
 import { CliError } from '../common/cli-error.js';
+import { compileFilter, FilterError, filterErrorText, type CompiledFilter } from '../dissect/filter/index.js';
+import type { PacketAnalysis } from '../analyze/packet-analysis.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { exitProcess, guardTerminalStreams, markTerminalGone, terminalGone } from '../common/terminal.js';
 import { LiveCapture, type LiveInterface } from './capture.js';
@@ -26,6 +28,8 @@ import { LiveTuiSource } from './tui-source.js';
 export interface LiveOptions {
   interfaces: string[];
   filter?: string;
+  /** Display filter (Wireshark's language) on what is shown: log lines, the TUI's list. */
+  displayFilter?: string;
   /** Bytes per packet kept (libpcap snaplen). */
   snaplen: number;
   count?: number;
@@ -358,16 +362,25 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       throw ioError(opts.json, err);
     }
   }
+  let display: CompiledFilter | undefined;
+  if (opts.displayFilter !== undefined) {
+    try {
+      display = compileFilter(opts.displayFilter);
+    } catch (err) {
+      if (err instanceof FilterError) throw new CliError(`bad display filter: ${filterErrorText(opts.displayFilter, err)}`);
+      throw err;
+    }
+  }
   if (opts.tui) {
     if (!process.stdout.isTTY) throw new CliError('live --tui needs a terminal: standard output is not a terminal');
     if (!process.stdin.isTTY) throw new CliError('live --tui needs a terminal: standard input is not a terminal');
   }
   const pcap = await loadPcap();
   if (opts.tui) return runWithTui(pcap, opts);
-  return runWithLog(pcap, opts);
+  return runWithLog(pcap, opts, display);
 }
 
-async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
+async function runWithLog(pcap: PcapModule, opts: LiveOptions, display?: CompiledFilter): Promise<void> {
   // Everything from here to the end of setup is synchronous: no packet is handled before it is complete.
   const tty = opts.status ?? Boolean(process.stdout.isTTY);
   let run: LiveRun | undefined;
@@ -376,10 +389,16 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   const log = new LiveLog({ write: (l) => screen.line(l), color: opts.color, ifaceNames: opts.interfaces });
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts.engine }, log.listener());
   const decoded = newDecodedPacket();
+  // -Y: the lines of a packet are held until the packet is matched (after the engine gave its verdicts).
+  let verdicts: PacketAnalysis | null = null;
+  if (display?.needsAnalysis) engine.observe({ packet: (_p, _r, a) => { verdicts = a; } });
+  log.holding = display !== undefined;
   run = new LiveRun(pcap, opts, (rec) => {
     log.current = rec;
     try {
-      engine.push(rec, decodePacket(rec, decoded));
+      const p = decodePacket(rec, decoded);
+      engine.push(rec, p);
+      if (display) log.release(display.match(rec, p, verdicts));
     } finally {
       log.current = null;
     }
@@ -465,7 +484,7 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
       return { ok: undefined, err };
     });
   // The UI handles keys and signals (q, Ctrl-C, SIGTERM) and resolves once its screen is gone.
-  const code = await runTuiOn(source, model);
+  const code = await runTuiOn(source, model, opts.displayFilter ?? null);
   run.stop(code === 0 ? 'the UI was closed' : `the UI was closed (status ${code})`);
   const result = await settled;
   if (!result.ok) {

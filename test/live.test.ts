@@ -114,8 +114,11 @@ describe('mptcpscope live (root, network namespaces)', () => {
   it('captures a two-subflow transfer on two interfaces: the report reproduces both hashes, and the pcapng re-analyzes the same', async () => {
     const pcapng = join(work, 'transfer.pcapng');
     const json = join(work, 'transfer.json');
-    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '5', '-w', pcapng, '--json', json, '--no-color']);
+    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '8', '-w', pcapng, '--json', json, '--no-color']);
+    // Beside it, the same capture with a display filter on the log: only the join's packets show.
+    const lvY = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '8', '--no-color', '-Y', 'tcp.options.mptcp.subtype == 1 && mptcpscope.subflow == 1']);
     await ready(lv);
+    await ready(lvY);
     expect(lv.child.exitCode, lv.stderr()).toBeNull();
 
     const srvReady = join(work, 'server.ready');
@@ -134,13 +137,20 @@ describe('mptcpscope live (root, network namespaces)', () => {
 
     const r = await withTimeout(lv.done, 15_000, 'live to stop after --duration');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/stopped \(5 s elapsed\)/);
+    expect(r.stderr).toMatch(/stopped \(8 s elapsed\)/);
     expect(r.stderr).toMatch(new RegExp(`${topo.cdev(1)}: \\d+ packets captured, \\d+ received by filter, 0 dropped by kernel`));
     // The log: the new session, the join with its HMAC verdict, then the summary.
     expect(r.stdout).toMatch(new RegExp(`session 0: new MPTCP v1 session ${topo.caddr(1).replace(/\./g, '\\.')}:\\d+ → ${topo.saddr(1).replace(/\./g, '\\.')}:${PORT}`));
     expect(r.stdout).toMatch(new RegExp(`session 0: subflow 1 joined ${topo.caddr(2).replace(/\./g, '\\.')}:\\d+ → .*: HMAC valid`));
     expect(r.stdout).toMatch(/client sends DATA_FIN/);
     expect(r.stdout).toMatch(/Session 0: MPTCP v1/);
+    const y = await withTimeout(lvY.done, 15_000, 'live -Y to stop');
+    expect(y.code, y.stderr).toBe(0);
+    const yLog = y.stdout.slice(0, y.stdout.indexOf('Session 0: MPTCP'));
+    expect(yLog).toMatch(/session 0: subflow 1 joined .*: HMAC valid/);
+    expect(yLog).not.toMatch(/new MPTCP v1 session|DATA_FIN/);
+    // The summary is of everything captured.
+    expect(y.stdout).toMatch(/Session 0: MPTCP v1/);
 
     const report = readJson<AnalysisReport>(json);
     expectValidReport(report);
@@ -223,6 +233,15 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(readdirSync(dir)).toEqual([]);
   }
+
+  it('a display filter that does not compile: exit 2, the reason and a caret, nothing captured', async () => {
+    const bg = background([...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '-Y', 'mptcpscope.subflw == 1']);
+    const r = await withTimeout(bg.done, 10_000, 'live -Y bad');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mptcpscope: bad display filter: .*mptcpscope\.subflow/);
+    expect(r.stderr).toMatch(/\^~+/);
+    expect(r.stderr).not.toContain('capturing on');
+  });
 
   it('a BPF filter that does not compile: exit 2, one line with what libpcap said', async () => {
     await expectUsageError(['-i', topo.cdev(1), '-f', 'tcp and ('], /^mptcpscope: bad capture filter 'tcp and \(' .*syntax error/);
