@@ -314,6 +314,8 @@ describe('mptcpscope live (root, network namespaces)', () => {
       run(udp(topo.saddr(1), 12));
       run(udp(topo.saddr(2), 12));
       await waitFor('the capture to stop after -c 20', () => /20 pkts .*capture stopped/.test(t.screen()), 8000);
+      // The cursor stayed on the last row, so the list (and the detail) followed the new packets.
+      await waitFor('the detail of a late packet', () => Number(/Detail: packet #(\d+)/.exec(t.screen())?.[1] ?? 0) >= 15, 5000);
       // The UI stays open; the outputs are already there.
       await waitFor('the JSON report', () => existsSync(json));
       expect(readJson<AnalysisReport>(json).capture.packets).toBe(20);

@@ -2,6 +2,7 @@
 // with q and Ctrl-C with the exit status and the terminal restored, 80x24 and resizing.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, runCli, BIN, ROOT, q } from './helpers/cli.js';
@@ -247,4 +248,52 @@ describe('tui in a pseudo-terminal (tmux)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(readFileSync(err2, 'utf8')).not.toMatch(/Assertion|ResetStdio|EIO/);
   });
+  it('F finds by expression, n / N repeat; w saves the listed packets; Follow Stream pages, switches view and direction, e saves', async () => {
+    needTmux();
+    startTui('keys', 120, 40);
+    await tmux.waitFor('keys', (s) => s.includes('| read'), 'the capture read');
+    const status = (s: string): string => s.split('\n')[39];
+    tmux.send('keys', 'F');
+    await tmux.waitFor('keys', (s) => status(s).startsWith('find: _'), 'the find prompt');
+    tmux.type('keys', 'tcp.options.mptcp.subtype == 1');
+    tmux.send('keys', 'Enter');
+    await tmux.waitFor('keys', (s) => s.includes('Detail: packet #12') && status(s).includes("found #12 matching 'tcp.options.mptcp.subtype == 1'"), 'the first join');
+    tmux.send('keys', 'n');
+    await tmux.waitFor('keys', (s) => s.includes('Detail: packet #13'), 'the next join');
+    tmux.send('keys', 'N', 'N');
+    await tmux.waitFor('keys', (s) => s.includes('Detail: packet #14'), 'the previous join, wrapping around to the last');
+    // The display filter with a shortcut, then w writes what is listed.
+    tmux.send('keys', '/');
+    tmux.type('keys', 'join');
+    tmux.send('keys', 'Enter');
+    await tmux.waitFor('keys', (s) => s.includes('Packets: session 0 (3) filter: join'), 'the filtered list');
+    const out = join(dir, 'joins.pcapng');
+    tmux.send('keys', 'w', 'C-u');
+    tmux.type('keys', out);
+    tmux.send('keys', 'Enter');
+    await tmux.waitFor('keys', (s) => status(s).includes('wrote 3 packets'), 'the save message');
+    const saved: number[] = [];
+    await readCapture(out, (rec) => { saved.push(rec.len); });
+    expect(saved).toHaveLength(3);
+    tmux.send('keys', 'q');
+    // Follow Stream: the whole c2s (250000 bytes), hex view, then s2c, saved with e.
+    tmux.send('keys', 's');
+    await tmux.waitFor('keys', (s) => s.includes('=== c2s: 250000 bytes delivered (complete); bytes 0-'), 'the stream');
+    tmux.send('keys', 'm');
+    const hex = await tmux.waitFor('keys', (s) => s.includes('c2s, hex') && /00000000 {2}[0-9a-f]{2} /.test(s), 'the hex view');
+    expect(hex).toMatch(/00000010 {2}/);
+    tmux.send('keys', 'End');
+    await tmux.waitFor('keys', (s) => /bytes \d+-249999 shown/.test(s), 'the last page');
+    tmux.send('keys', 'd');
+    await tmux.waitFor('keys', (s) => s.includes('=== s2c: 220000 bytes delivered (complete)'), 'the other direction');
+    const file = join(dir, 's2c.bin');
+    tmux.send('keys', 'e', 'C-u');
+    tmux.type('keys', file);
+    tmux.send('keys', 'Enter');
+    await tmux.waitFor('keys', (s) => status(s).includes('wrote 220000 bytes of s2c'), 'the saved direction');
+    const meta = JSON.parse(readFileSync(join(ROOT, 'captures', 'v1-two-subflows.meta.json'), 'utf8')) as { server: { sent: { sha256: string } } };
+    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(meta.server.sent.sha256);
+    tmux.send('keys', 'C-c');
+  });
+
 });
