@@ -143,6 +143,7 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(r.stdout).toMatch(new RegExp(`session 0: new MPTCP v1 session ${topo.caddr(1).replace(/\./g, '\\.')}:\\d+ → ${topo.saddr(1).replace(/\./g, '\\.')}:${PORT}`));
     expect(r.stdout).toMatch(new RegExp(`session 0: subflow 1 joined ${topo.caddr(2).replace(/\./g, '\\.')}:\\d+ → .*: HMAC valid`));
     expect(r.stdout).toMatch(/client sends DATA_FIN/);
+    expect(r.stdout).toMatch(/session 0: (client|server) closes subflow [01] \(FIN\)/);
     expect(r.stdout).toMatch(/Session 0: MPTCP v1/);
     const y = await withTimeout(lvY.done, 15_000, 'live -Y to stop');
     expect(y.code, y.stderr).toBe(0);
@@ -336,6 +337,25 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(r.code, r.stderr).toBe(0);
     const names = lines(r.stdout).map((l) => /^\d+\.(\S+)/.exec(l)?.[1]);
     expect(names).toEqual(expect.arrayContaining([topo.cdev(1), topo.cdev(2), 'lo', 'any']));
+  });
+
+  it('a hangup of plain live (tmux kill-session): stops as on SIGINT, writes its outputs, no ResetStdio abort', async () => {
+    const json = join(work, 'hup-log.json');
+    const err = join(work, 'hup-log.err');
+    const cmd = `exec ${[...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '--json', json, 'udp', 'port', '9'].map(shq).join(' ')} 2>${shq(err)}`;
+    const t = tmux(`mpscope-huplog-${topo.id}`, cmd);
+    try {
+      await waitFor('live to start', () => existsSync(err) && readFileSync(err, 'utf8').includes('capturing on'), 8000);
+      run(udp(topo.saddr(1), 3));
+    } finally {
+      t.kill();
+    }
+    await waitFor('the report', () => existsSync(json), 10_000);
+    expect(readJson<AnalysisReport>(json).capture.packets).toBe(3);
+    await waitFor('the closing lines', () => readFileSync(err, 'utf8').includes(`${topo.cdev(1)}: 3 packets captured`), 10_000);
+    const stderr = readFileSync(err, 'utf8');
+    expect(stderr).toContain('live: stopped (SIGHUP)');
+    expect(stderr).not.toMatch(/Assertion|ResetStdio|EIO/);
   });
 
   it('--tui: a hangup (tmux kill-session) during a transfer still commits the pcapng and the JSON report, before any terminal cleanup', async () => {
