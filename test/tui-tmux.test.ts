@@ -221,6 +221,18 @@ describe('tui in a pseudo-terminal (tmux)', () => {
     expect(z).not.toContain('Sessions (');
     tmux.send('wrap', 'z');
     await tmux.waitFor('wrap', (s) => s.includes('Sessions (1)') && s.includes('Bytes: packet'), 'the panes back');
+    // Nothing is drawn in black (unreadable on dark terminals): not the borders, the placeholders, the charts.
+    const black = /\x1b\[(?:\d+;)*30m/;
+    expect(tmux.run(['capture-pane', '-p', '-e', '-t', 'wrap'])).not.toMatch(black);
+    tmux.send('wrap', 'c');
+    await tmux.waitFor('wrap', (s) => s.includes('Throughput per subflow') && s.includes('sf1'), 'the charts');
+    const charts = tmux.run(['capture-pane', '-p', '-e', '-t', 'wrap']);
+    expect(charts).not.toMatch(black);
+    // The legend is a line of its own above each plot.
+    const legend = charts.split('\n').findIndex((l) => l.includes('sf0') && l.includes('sf1'));
+    expect(charts.split('\n')[legend + 1]).toContain('Throughput per subflow');
+    tmux.send('wrap', 'q');
+    await tmux.waitFor('wrap', (s) => s.includes('Sessions (1)'), 'the panes after the charts');
     tmux.resize('wrap', 50, 12);
     await tmux.waitFor('wrap', (s) => s.startsWith('terminal too small (50x12): needs 60x16'), 'the too-small line');
     tmux.resize('wrap', 80, 24);
