@@ -12,7 +12,7 @@ import { detailLines, detailText } from '../tui/view-detail.js';
 import { expandShortcuts, parseTuiFilter, type PacketFilter } from '../tui/display-filter.js';
 import { chartData } from '../tui/view-charts.js';
 import { timelineLines } from '../tui/view-timeline.js';
-import { streamLines } from '../tui/view-stream.js';
+import { PreviewStreams, pageLines } from '../tui/stream-pages.js';
 import { computeLayout } from '../tui/layout.js';
 import { ListCursor } from '../tui/cursor.js';
 import { SessionSeries, MAX_BUCKETS } from '../tui/series.js';
@@ -207,12 +207,15 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(lines.some((l) => l.text.includes('DATA_FIN'))).toBe(true);
   });
 
-  it('stream view: both directions as delivered, bounded', () => {
-    const lines = streamLines(model, 0, 78);
-    expect(lines[0].text).toBe('=== c2s: 250000 bytes delivered, first 65536 shown (complete) ===');
-    expect(lines.some((l) => l.text === '=== s2c: 220000 bytes delivered, first 65536 shown (complete) ===')).toBe(true);
-    expect(lines.every((l) => l.text.length <= 78)).toBe(true);
-    expect(model.previews.get(0)![0].length).toBe(65536);
+  it('live Follow Stream: the bounded preview of both directions (the first 64 KiB), the same bytes as delivered', () => {
+    const pv = new PreviewStreams(model.previews.get(0)!);
+    expect(pv.length(0)).toBe(65536);
+    expect(pv.length(1)).toBe(65536);
+    expect(model.previews.get(0)![0].total).toBe(250000);
+    expect(pv.note).toMatch(/first 64 KiB of each direction/);
+    const page = pageLines(pv, 0, 'hex', 65536 - 32, 10, 80);
+    expect(page.lines).toHaveLength(2);
+    expect(page.next).toBe(65536);
   });
 
   it('the index keeps only the headers of each packet', () => {
