@@ -53,11 +53,11 @@ export interface CompiledFilter {
 
 const isField = (name: string): boolean => lookupField(name) !== undefined;
 
-/** Compiles `expr`; throws FilterError for syntax errors, unknown fields and type mismatches. */
+/** Compiles `expr` (blank: every packet matches); throws FilterError for syntax errors, unknown fields and type mismatches. */
 export function compileFilter(expr: string, opts: { runtime?: FilterRuntime } = {}): CompiledFilter {
-  const tree = parseFilter(expr, isField);
   const c = new Compiler();
-  const pred = c.expr(tree);
+  // An empty filter shows everything, as in Wireshark.
+  const pred = expr.trim() === '' ? () => true : c.expr(parseFilter(expr, isField));
   const rt = opts.runtime ?? new FilterRuntime();
   if (c.usage.stateful) rt.trackState = true;
   return {
