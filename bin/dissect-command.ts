@@ -155,7 +155,11 @@ export async function runDissect(file: string, opts: DissectOptions): Promise<vo
     shown++;
     return shown < limit && !out.closed;
   };
-  await readCapture(file, onRecord, { onWarning: warn });
+  const onFormat = (f: 'pcap' | 'pcapng'): void => {
+    if (filter) filter.runtime.interfaceIds = f === 'pcapng';
+    if (fields) fields.runtime.interfaceIds = f === 'pcapng';
+  };
+  await readCapture(file, onRecord, { onWarning: warn, onFormat });
   // A write error on this last batch is reported by StdoutBatcher (EPIPE: exit 0; else one line, 74).
   out.flush();
 }

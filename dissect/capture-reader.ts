@@ -22,6 +22,8 @@ export interface ReadOptions {
   maxRecordBytes?: number;
   onWarning?: (msg: string) => void;
   onInterface?: (index: number, iface: CaptureInterface) => void;
+  /** Called once the file's format is known (before its first record). */
+  onFormat?: (format: 'pcap' | 'pcapng') => void;
   /** Called after each read from a file with the bytes of the file read so far (for progress bars). */
   onProgress?: (fileBytesRead: number) => void;
 }
@@ -363,11 +365,13 @@ class Parser {
       case 0x34cdb2a1: le = false; hdr = 24; break;
       case SHB_TYPE:
         this.fmt = FMT_PCAPNG;
+        this.opts.onFormat?.('pcapng');
         return this.blockNeed(b, o, avail);
       default:
         throw new CaptureInputError(`${this.name} is not a pcap or pcapng capture (magic ${hex32(b.readUInt32BE(o))})`);
     }
     this.fmt = FMT_PCAP;
+    this.opts.onFormat?.('pcap');
     this.le = le;
     this.pcapNano = nano;
     this.pcapHdr = hdr;

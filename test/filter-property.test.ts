@@ -105,6 +105,18 @@ describe('display filter properties', () => {
       }), { numRuns: 60 });
     });
 
+    it('whatever compiles from random text also evaluates on real packets without throwing', async () => {
+      await load();
+      let compiled = 0;
+      fc.assert(fc.property(fc.oneof(soup, typedExpr), (src) => {
+        let f;
+        try { f = compileFilter(src); } catch (err) { expect(err).toBeInstanceOf(FilterError); return; }
+        compiled++;
+        for (const { rec, p } of packets) expect(typeof f.match(rec, p)).toBe('boolean');
+      }), { numRuns: 150 });
+      expect(compiled).toBeGreaterThan(10);
+    });
+
     it('a compiled filter gives the same answers as its canonical text compiled again', async () => {
       await load();
       fc.assert(fc.property(typedExpr, (a) => {

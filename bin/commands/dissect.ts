@@ -17,6 +17,7 @@ export function registerDissect(program: Command): void {
     .option('-Y, --display-filter <expr>', 'show only packets matching a Wireshark display filter (docs/filters.md)')
     .option('-T <form>', 'output form: text (default), json (same as --json) or fields (with -e)', outputForm)
     .option('-e <field>', 'with -T fields: a field to print, by its Wireshark name (repeatable)', collect)
+    .option('-n', 'no name resolution: always the case, accepted as tshark takes it')
     .option('-E <opt>', 'with -T fields: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=n|d|s (repeatable)', collect)
     .option('-V, --verbose', 'print the full decoded tree of each packet')
     .option('-c, --count <n>', 'stop after N packets are shown', positiveInt)
@@ -25,9 +26,9 @@ export function registerDissect(program: Command): void {
     .option('--absolute', 'print absolute timestamps instead of seconds since the first packet')
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
-    .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean; sessions?: boolean; displayFilter?: string; T?: string; e?: string[]; E?: string[] }) => {
+    .action(action(async (file: string, opts: { json?: boolean; verbose?: boolean; count?: number; mptcp?: boolean; absolute?: boolean; color?: boolean; sessions?: boolean; displayFilter?: string; T?: string; e?: string[]; E?: string[]; n?: boolean }) => {
       const { runDissect, fieldsOptions } = await import('../dissect-command.js');
-      const { T, e, E, ...rest } = opts;
+      const { T, e, E, n: _n, ...rest } = opts;
       await runDissect(file, { ...rest, json: opts.json || T === 'json', fields: fieldsOptions(T, e, E), color: useColor(opts.color) });
     }));
 }

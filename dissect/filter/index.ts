@@ -2,20 +2,24 @@
  * Wireshark display filters (`-Y`) and field extraction (`-T fields -e`), with Wireshark 4.0's language and
  * field names (docs/filters.md). The API used by `dissect`, `check`, the TUI and `live`:
  *
- *   const f = compileFilter('tcp.options.mptcp.subtype == 2');   // throws FilterError (reason, pos, length)
- *   if (f.needsAnalysis) ... run the analysis engine and pass each packet's verdicts as FilterAnalysis
- *   for every packet, in capture order:  decodePacket(rec, p); if (f.match(rec, p, analysisOrNull)) show(p);
+ *   const f = compileFilter('tcp.options.mptcp.subtype == 2');   // throws FilterError (reason, pos, length, kind)
+ *   f.needsAnalysis  -> the expression uses mptcpscope.* / mptcp.stream / mptcp.master: run the analysis engine
+ *                       and pass each packet's PacketAnalysis (engine.observe) as `a`; it is a FilterAnalysis
+ *   for every packet, in capture order:  if (f.match(rec, p, a ?? null)) show(p);   // p: the decoded packet
  *
  *   const x = compileFields(['frame.number', 'tcp.options.mptcp.subtype'], { runtime: f.runtime });
  *   x.values(rec, p, a)  -> string[][]: per field, tshark's text of every occurrence (after f.match, or alone)
  *   fieldsLine(x.values(...), fmt) / fieldsHeader(x.names, fmt)  -> a line as tshark -T fields -E ... prints it
  *
- * Errors: catch FilterError and print `filterErrorText(expr, err)` (the reason, the expression and a caret
- * line under the offending text). Compile once; `match` creates no object per packet for number and address
- * fields and decodes only what the used fields need. Fields like tcp.stream or tcp.seq (relative) keep
- * per-connection state: every packet must go through match/values once, in order; `runtime.reset()` restarts.
- * `needsAnalysis` is true when the expression uses mptcpscope.* or mptcp.stream/mptcp.master; packets get no
- * value for those fields when `a` is null.
+ * Errors: catch FilterError and print `filterErrorText(expr, err)` (the reason, the expression and a caret line
+ * under the offending text; `caretLine(err)` alone for a UI). Compile once; `match` creates no object per
+ * packet for number and address fields and decodes only what the used fields need.
+ *
+ * State: fields like tcp.stream, relative tcp.seq/ack, tcp.window_size and frame.time_relative (`needsState`)
+ * follow connections, so every packet must go through `match` (or `runtime.begin`) once, in capture order; call
+ * `f.runtime.reset()` before re-running over a capture from its start (e.g. a TUI re-filtering its list; or
+ * compile again). `runtime.interfaceIds = false` for pcap files (frame.interface_id exists only in pcapng, as
+ * in tshark; ReadOptions.onFormat tells). A filter and a field list that share a runtime advance it once.
  */
 import type { CaptureRecord } from '../record.js';
 import type { DecodedPacket } from '../packet.js';
@@ -49,11 +53,11 @@ export interface CompiledFilter {
 
 const isField = (name: string): boolean => lookupField(name) !== undefined;
 
-/** Compiles `expr`; throws FilterError for syntax errors, unknown fields and type mismatches. */
+/** Compiles `expr` (blank: every packet matches); throws FilterError for syntax errors, unknown fields and type mismatches. */
 export function compileFilter(expr: string, opts: { runtime?: FilterRuntime } = {}): CompiledFilter {
-  const tree = parseFilter(expr, isField);
   const c = new Compiler();
-  const pred = c.expr(tree);
+  // An empty filter shows everything, as in Wireshark.
+  const pred = expr.trim() === '' ? () => true : c.expr(parseFilter(expr, isField));
   const rt = opts.runtime ?? new FilterRuntime();
   if (c.usage.stateful) rt.trackState = true;
   return {

@@ -124,7 +124,7 @@ def('frame.time_relative', 'FT_RELATIVE_TIME', 'Seconds since the first frame', 
 def('frame.time_delta', 'FT_RELATIVE_TIME', 'Seconds since the previous captured frame', (rt, o) => push(o, rt.frameTimeDelta), { stateful: true });
 def('frame.len', 'FT_UINT32', 'Frame length on the wire', (rt, o) => push(o, rt.rec.len));
 def('frame.cap_len', 'FT_UINT32', 'Frame length stored in the capture file', (rt, o) => push(o, rt.rec.caplen));
-def('frame.interface_id', 'FT_UINT32', 'Capture interface index (pcapng; 0 for pcap)', (rt, o) => push(o, rt.rec.iface));
+def('frame.interface_id', 'FT_UINT32', 'Capture interface index (pcapng files only, as tshark)', (rt, o) => { if (rt.interfaceIds) push(o, rt.rec.iface); });
 
 // ---------------------------------------------------------------------------------------------- eth, vlan, sll
 
@@ -175,7 +175,7 @@ def('sll.ifindex', 'FT_UINT32', 'Interface index (SLL v2)', (rt, o) => { if (isS
 const L3 = (rt: FilterRuntime): number => rt.p.l3Offset;
 const ipByte = (i: number) => (rt: FilterRuntime): number => rt.p.data[L3(rt) + i];
 def('ip', 'FT_PROTOCOL', 'IPv4 header', (rt, o) => { if (ip4(rt)) push(o, view(rt, L3(rt), Math.min(rt.p.end, L3(rt) + (rt.p.data[L3(rt)] & 0x0f) * 4))); });
-def('ip.version', 'FT_UINT8', 'IP version (4)', u8(() => 4, ip4));
+def('ip.version', 'FT_UINT8', 'IP version: 4, and 6 in IPv6 headers too (tshark shows it for both)', u8((rt) => rt.p.ipVersion, (rt) => rt.p.l3Offset >= 0 && rt.p.ipVersion !== 0));
 def('ip.hdr_len', 'FT_UINT8', 'Header length in bytes', u8((rt) => (rt.p.data[L3(rt)] & 0x0f) * 4, ip4));
 def('ip.dsfield', 'FT_UINT8', 'Differentiated services field', u8(ipByte(1), ip4), { base: 'hex' });
 def('ip.dsfield.dscp', 'FT_UINT8', 'Differentiated services codepoint', u8((rt) => rt.p.data[L3(rt) + 1] >> 2, ip4));
@@ -285,6 +285,8 @@ function rawOptions(rt: FilterRuntime, fn: (kind: number, off: number, len: numb
     const len = b[off + 1];
     if (len < 2 || off + len > end) { fn(kind, off, -1); return; }
     fn(kind, off, len);
+    // tshark's DSS dissector reads the flags byte past a 3-byte option and stops with "Malformed Packet".
+    if (kind === 30 && len === 3 && b[off + 2] >> 4 === 2) return;
     off += len;
   }
 }

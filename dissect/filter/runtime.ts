@@ -75,6 +75,8 @@ export class FilterRuntime {
   a: FilterAnalysis | null = null;
   /** Packet time in seconds. */
   time = 0;
+  /** frame.interface_id exists only in pcapng files (tshark): set false for pcap (ReadOptions.onFormat). */
+  interfaceIds = true;
   /** Set when some compiled program uses a stateful field: begin() then tracks connections. */
   trackState = false;
 
