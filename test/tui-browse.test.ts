@@ -3,7 +3,7 @@
 // applications recorded), saving listed packets, wrapping, and the layout's zoom and minimum size.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSource } from '../tui/source.js';
@@ -119,6 +119,29 @@ describe('tui expert info and bytes (checksum-rewrite.pcap)', () => {
     const sum = await readCapture(out, (rec) => { got.push(Buffer.from(rec.data)); });
     expect(sum.format).toBe('pcapng');
     for (let k = 0; k < 3; k++) expect(got[k].equals(reader.read(model.index, list.at(k)).bytes)).toBe(true);
+  });
+});
+
+describe('tui expert info: MP_JOIN HMACs', () => {
+  it('valid as captured; with the carried HMAC altered, INVALID and the expected value is the original one', async () => {
+    const model = await load(TWO);
+    const reader = new PacketBytesReader(TWO);
+    const text = (m: TuiModel, n: number): string[] => detailText(detailLines(m, m.index.indexOf(n), null));
+    expect(text(model, 13)).toContain('  MP_JOIN SYN/ACK HMAC 94104dbe24090fc4: valid');
+    expect(text(model, 14).some((l) => /^ {2}MP_JOIN ACK HMAC [0-9a-f]{40}: valid$/.test(l))).toBe(true);
+    // The same capture with one byte of packet 13's HMAC changed (found by its bytes in the file).
+    const file = readFileSync(TWO);
+    const at = file.indexOf(Buffer.from('94104dbe24090fc4', 'hex'));
+    expect(at).toBeGreaterThan(0);
+    expect(file.indexOf(Buffer.from('94104dbe24090fc4', 'hex'), at + 1)).toBe(-1);
+    const bad = Buffer.from(file);
+    bad[at] ^= 0xff;
+    const dir = mkdtempSync(join(tmpdir(), 'mptcpscope-tui-hmac-'));
+    const altered = join(dir, 'altered.pcap');
+    writeFileSync(altered, bad);
+    const m2 = await load(altered);
+    expect(text(m2, 13)).toContain(`  MP_JOIN SYN/ACK HMAC ${(0x94 ^ 0xff).toString(16)}104dbe24090fc4: INVALID, expected 94104dbe24090fc4`);
+    expect(reader.read(model.index, model.index.indexOf(13)).complete).toBe(true);
   });
 });
 

@@ -221,6 +221,17 @@ describe('tui in a pseudo-terminal (tmux)', () => {
     expect(z).not.toContain('Sessions (');
     tmux.send('wrap', 'z');
     await tmux.waitFor('wrap', (s) => s.includes('Sessions (1)') && s.includes('Bytes: packet'), 'the panes back');
+    // Sideways in the packet list: bounded by the longest row, the No. column stays.
+    tmux.send('wrap', 'BTab', 'BTab', ...Array.from({ length: 40 }, () => 'Right')); // from the bytes pane back to the packets
+    const side = await tmux.waitFor('wrap', (s) => /Packets: session 0 \(470\) →\d+/.test(s), 'the list scrolled sideways');
+    const shift = Number(/Packets: session 0 \(470\) →(\d+)/.exec(side)![1]);
+    expect(shift).toBeLessThan(40 * 8);
+    tmux.send('wrap', 'Right', 'Right');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Number(/→(\d+)/.exec(await tmux.waitFor('wrap', (s) => s.includes('Packets:'), 'the list'))![1])).toBe(shift);
+    expect(side).toMatch(/^\S +1 /m);
+    tmux.send('wrap', ...Array.from({ length: 40 }, () => 'Left'), 'BTab');
+    await tmux.waitFor('wrap', (s) => /Packets: session 0 \(470\) /.test(s) && !/\(470\) →/.test(s), 'the list back at the left');
     // Nothing is drawn in black (unreadable on dark terminals): not the borders, the placeholders, the charts.
     const black = /\x1b\[(?:\d+;)*30m/;
     expect(tmux.run(['capture-pane', '-p', '-e', '-t', 'wrap'])).not.toMatch(black);
