@@ -3,6 +3,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, runCli, BIN, ROOT, q } from './helpers/cli.js';
@@ -317,6 +318,21 @@ describe('tui in a pseudo-terminal (tmux)', () => {
     const meta = JSON.parse(readFileSync(join(ROOT, 'captures', 'v1-two-subflows.meta.json'), 'utf8')) as { server: { sent: { sha256: string } } };
     expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(meta.server.sent.sha256);
     tmux.send('keys', 'C-c');
+  });
+
+  it('SIGTERM gives the terminal back and exits 143; Ctrl-L redraws', async () => {
+    needTmux();
+    const files = startTui('term', 80, 24);
+    await tmux.waitFor('term', (s) => s.includes('| read'), 'the first screen');
+    tmux.send('term', 'C-l');
+    await tmux.waitFor('term', (s) => s.includes('Sessions (1)') && s.includes('| read'), 'the screen after Ctrl-L');
+    // The UI is the child of the pane's shell.
+    const shell = tmux.display('term', '#{pane_pid}');
+    const child = spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    expect(child).toMatch(/^\d+$/);
+    process.kill(Number(child), 'SIGTERM');
+    expect(await waitForExit('term', files.exitFile)).toBe('EXIT=143');
+    expectRestored('term', files);
   });
 
 });
