@@ -6,6 +6,7 @@ import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
+import type { PacketObserver } from './packet-analysis.js';
 
 export interface AnalyzeFileResult {
   engine: AnalysisEngine;
@@ -20,6 +21,8 @@ export interface AnalyzeHooks {
   onWarning?: (m: string) => void;
   /** Called after each packet was pushed into the engine (in analysis order). */
   onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
+  /** Observes every packet's analysis (engine.observe), attached before the first packet. */
+  observer?: PacketObserver;
   /** Bytes of the file read so far. */
   onProgress?: (fileBytesRead: number) => void;
   /** Largest packet record accepted (default 256 KiB, as libpcap). */
@@ -31,6 +34,7 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;
+  if (hooks.observer) engine.observe(hooks.observer);
   try {
     return await run(file, engine, hooks);
   } finally {

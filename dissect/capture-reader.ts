@@ -22,6 +22,8 @@ export interface ReadOptions {
   maxRecordBytes?: number;
   onWarning?: (msg: string) => void;
   onInterface?: (index: number, iface: CaptureInterface) => void;
+  /** Called once the file's format is known (before its first record). */
+  onFormat?: (format: 'pcap' | 'pcapng') => void;
   /** Called after each read from a file with the bytes of the file read so far (for progress bars). */
   onProgress?: (fileBytesRead: number) => void;
 }
@@ -105,6 +107,7 @@ function makeIf(linktype: number, snaplen: number, name: string | undefined, tsr
 interface ReaderRecord extends CaptureRecord {
   buf: Buffer;
   off: number;
+  pos: number;
   /** The `data` view once made for the current record, else null. */
   view: Buffer | null;
 }
@@ -118,6 +121,7 @@ function newReaderRecord(): ReaderRecord {
   const rec = { n: 0, iface: 0, linktype: 0, tsSec: 0, tsNsec: 0, tsDigits: 6, caplen: 0, len: 0 } as ReaderRecord;
   Object.defineProperty(rec, 'buf', { value: EMPTY, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'off', { value: 0, writable: true, enumerable: false, configurable: false });
+  Object.defineProperty(rec, 'pos', { value: 0, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'view', { value: null, writable: true, enumerable: false, configurable: false });
   Object.defineProperty(rec, 'data', {
     enumerable: true,
@@ -363,11 +367,13 @@ class Parser {
       case 0x34cdb2a1: le = false; hdr = 24; break;
       case SHB_TYPE:
         this.fmt = FMT_PCAPNG;
+        this.opts.onFormat?.('pcapng');
         return this.blockNeed(b, o, avail);
       default:
         throw new CaptureInputError(`${this.name} is not a pcap or pcapng capture (magic ${hex32(b.readUInt32BE(o))})`);
     }
     this.fmt = FMT_PCAP;
+    this.opts.onFormat?.('pcap');
     this.le = le;
     this.pcapNano = nano;
     this.pcapHdr = hdr;
@@ -486,6 +492,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + h;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 
@@ -613,6 +620,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + 28;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 
@@ -652,6 +660,7 @@ class Parser {
     rec.buf = b;
     rec.off = o + 12;
     rec.view = null;
+    rec.pos = this.base + (rec.off - o);
     return this.onRecord(rec) !== false;
   }
 }

@@ -31,6 +31,11 @@ export interface CaptureRecord {
    */
   readonly buf?: Buffer;
   readonly off?: number;
+  /**
+   * Set by the capture reader (non-enumerable, like `buf`): offset of the captured bytes in the input as
+   * read (after gzip decompression), so a viewer can read a packet again from the file on demand.
+   */
+  readonly pos?: number;
 }
 
 /** Description of a capture interface (pcap has exactly one). */

@@ -30,21 +30,32 @@ export interface LiveInterface {
   /** The link type as pcap names it. */
   linkTypeName: string;
   session: PcapSessionLike;
-  /** lost: the interface disappeared or went down, and capture on it stopped (libuv stops polling a socket in error). */
-  state: 'capturing' | 'lost';
+  /**
+   * down: the interface went down; capture on it resumes (a new session) when it comes back up.
+   * lost: the interface disappeared (or failed), and capture on it stopped for good.
+   */
+  state: 'capturing' | 'down' | 'lost';
   /** Why it was lost, e.g. 'the interface disappeared'. */
   lostReason?: string;
   packets: number;
   bytes: number;
   /** /sys/class/net/NAME existed when the capture started, so it can tell whether the interface is still there. */
   sysfs: boolean;
+  /** Counters of the capture sessions replaced by a reopen, as they were then. */
+  retired: Array<PcapStats | undefined>;
+  /** When the interface was down (ms since the epoch; `to` null while it still is). */
+  downPeriods: Array<{ from: number; to: number | null }>;
 }
 
 export interface LiveCaptureHooks {
   /** Each packet, in arrival order. The record and its data are the receiver's to keep. */
   onRecord(rec: CaptureRecord): void;
-  /** An interface disappeared or went down: capture on it has stopped (`iface.lostReason` says why). */
+  /** An interface disappeared (or failed): capture on it has stopped for good (`iface.lostReason` says why). */
   onInterfaceLost(iface: LiveInterface): void;
+  /** An interface went down: capture on it waits for it to come back. */
+  onInterfaceDown?(iface: LiveInterface): void;
+  /** A down interface came back up and capture on it was reopened (its last down period is closed). */
+  onInterfaceUp?(iface: LiveInterface): void;
   /** An exception thrown by a hook: capture cannot go on correctly. */
   onFatal(err: unknown): void;
 }
@@ -80,6 +91,10 @@ export class LiveCapture {
   /** Interfaces whose read failed, while the reason is looked into: libpcap status and when. */
   private readonly failing = new Map<LiveInterface, { status: number; since: number }>();
   private watchdog: NodeJS.Timeout | null = null;
+  /** Which packets each capture session hands out (µs since the epoch, from inclusive, to exclusive). */
+  private readonly bounds = new Map<PcapSessionLike, { fromUs: number; toUs: number }>();
+  /** Inside libpcap's dispatch (a packet callback): it must not be entered again. */
+  private dispatching = false;
 
   constructor(private readonly pcap: PcapModule, private readonly opts: LiveCaptureOptions, private readonly hooks: LiveCaptureHooks) {}
 
@@ -112,16 +127,31 @@ export class LiveCapture {
     const linktype = linktypeOf(session.link_type);
     const iface: LiveInterface = {
       index: this.ifaces.length, name, linktype, linkTypeName: session.link_type, session, state: 'capturing', packets: 0, bytes: 0,
-      sysfs: name !== 'any' && existsSync(sysPath(name)),
+      sysfs: name !== 'any' && existsSync(sysPath(name)), retired: [], downPeriods: [],
     };
     if (linktype < 0) throw new CliError(`cannot capture on ${name}: unknown link type (${session.link_type})`);
     this.ifaces.push(iface);
+    this.attach(iface, session, 0);
+  }
+
+  /**
+   * Hands the packets of one capture session of an interface out as records, those stamped at or after
+   * `fromUs` (µs since the epoch; a reopened session starts where the old one's drain ended), and watches
+   * its reads for errors.
+   */
+  private attach(iface: LiveInterface, session: PcapSessionLike, fromUs: number): void {
+    const bounds = { fromUs, toUs: Infinity };
+    this.bounds.set(session, bounds);
+    const linktype = iface.linktype;
     session.on('packet', (p) => {
       if (this.stopped) return;
       try {
         const h = p.header;
         const tsSec = LE ? h.readUInt32LE(0) : h.readUInt32BE(0);
         const tsUsec = LE ? h.readUInt32LE(4) : h.readUInt32BE(4);
+        const ts = tsSec * 1e6 + tsUsec;
+        // Around a reopen both sessions see the same packets: each is taken from one of them only.
+        if (ts < bounds.fromUs || ts >= bounds.toUs) return;
         const caplen = Math.min(LE ? h.readUInt32LE(8) : h.readUInt32BE(8), p.buf.length);
         const len = LE ? h.readUInt32LE(12) : h.readUInt32BE(12);
         const data = Buffer.allocUnsafe(caplen);
@@ -136,54 +166,114 @@ export class LiveCapture {
       }
     });
     // Replace pcap's read callback to see read errors (pcap ignores them). A negative result other than -2
-    // (break) means the interface went down (PCAP_ERROR_IFACE_NOT_UP, -9) or disappeared (PCAP_ERROR); either
-    // way no more packets come from that socket.
+    // (break) means the interface went down (PCAP_ERROR_IFACE_NOT_UP, -9) or disappeared (PCAP_ERROR); libuv
+    // then stops polling the socket, so what follows is settled by watch(): down (wait for it to come back and
+    // reopen) or gone (lost).
     const inner = session.session;
     inner.read_callback = () => {
-      if (this.stopped || iface.state === 'lost') return;
-      let r: number;
-      try {
-        r = inner.dispatch(session.buf, session.header);
-      } catch {
-        r = -1;
-      }
+      if (this.stopped || iface.session !== session || iface.state !== 'capturing') return;
+      const r = this.dispatch(session);
       if (r >= 0 || r === -2 || this.stopped) return;
-      iface.state = 'lost';
-      this.failing.set(iface, { status: r, since: Date.now() });
+      if (!this.failing.has(iface)) this.failing.set(iface, { status: r, since: Date.now() });
       this.watch();
     };
   }
 
-  /**
-   * Looks after the interfaces: one whose /sys entry went, or whose IFF_UP flag went off, is lost (after it
-   * goes down the kernel reports an error on the capture socket and libuv stops polling it). For one whose read
-   * failed, the reason is settled here: the kernel reports the error while it unregisters the device, a moment
-   * before its /sys entry goes.
-   */
-  private watch(): void {
-    for (const i of this.ifaces) {
-      if (i.state !== 'capturing' || !i.sysfs) continue;
-      const st = sysState(i.name);
-      if (st !== 'up') this.lose(i, st === 'gone' ? 'the interface disappeared' : 'the interface went down');
-    }
-    for (const [i, f] of this.failing) {
-      const st = i.sysfs ? sysState(i.name) : 'unknown';
-      if (st === 'gone') this.lose(i, 'the interface disappeared');
-      else if (Date.now() - f.since >= 1000 || this.stopped) this.settle(i, f.status, st);
+  /** Reads everything the session's ring holds now; libpcap's result (negative: an error). */
+  private dispatch(session: PcapSessionLike): number {
+    if (this.dispatching) return 0; // never re-enter libpcap from inside its own callback
+    this.dispatching = true;
+    try {
+      return session.session.dispatch(session.buf, session.header);
+    } catch {
+      return -1;
+    } finally {
+      this.dispatching = false;
     }
   }
 
-  private settle(i: LiveInterface, status: number, st: string): void {
-    if (status === -9 || st === 'down') this.lose(i, 'the interface went down');
-    else if (st === 'up') this.lose(i, `a read error (libpcap status ${status})`);
-    else this.lose(i, 'the interface disappeared or failed (libpcap read error)');
+  /**
+   * Looks after the interfaces. One whose /sys entry went is lost, one whose IFF_UP flag went off is down
+   * (after it goes down the kernel reports an error on the capture socket and libuv stops polling it), and a
+   * down one whose flag comes back is reopened. Before an interface is given up, what its capture ring still
+   * holds is read. For one whose read failed, the reason is settled here: the kernel reports the error while
+   * it unregisters the device, a moment before its /sys entry goes.
+   */
+  private watch(): void {
+    for (const i of this.ifaces) {
+      if (!i.sysfs || i.state === 'lost') continue;
+      const st = sysState(i.name);
+      if (st === 'gone') this.lose(i, 'the interface disappeared');
+      else if (i.state === 'capturing' && st === 'down') this.down(i);
+      else if (i.state === 'down' && st === 'up') this.reopen(i);
+    }
+    for (const [i, f] of this.failing) {
+      if (i.state !== 'capturing') { this.failing.delete(i); continue; }
+      const st = i.sysfs ? sysState(i.name) : 'unknown';
+      if (st === 'gone') this.lose(i, 'the interface disappeared');
+      else if (st === 'down' || (st === 'unknown' && f.status === -9)) this.down(i);
+      else if (st === 'up') {
+        // It went down and came back between two looks: a flap.
+        this.down(i);
+        this.reopen(i);
+      } else if (Date.now() - f.since >= 1000 || this.stopped) this.lose(i, 'the interface disappeared or failed (libpcap read error)');
+    }
+  }
+
+  /** The interface went down: what its ring holds is read, then it waits for the interface to come back. */
+  private down(i: LiveInterface): void {
+    this.failing.delete(i);
+    if (i.state !== 'capturing') return;
+    this.dispatch(i.session);
+    i.state = 'down';
+    i.downPeriods.push({ from: Date.now(), to: null });
+    this.hooks.onInterfaceDown?.(i);
+  }
+
+  /**
+   * The interface is up again: a new capture session is opened on it (the old socket is no longer polled).
+   * The old socket saw the packets from the moment the link came back until now: they are read from it, up
+   * to a cut just after the new session started, and the new session's packets are taken from that cut on.
+   */
+  private reopen(i: LiveInterface): void {
+    if (this.stopped || i.state !== 'down') return;
+    let next: PcapSessionLike;
+    try {
+      next = this.pcap.createSession(i.name, this.sessionOptions(i.name, this.opts.filter));
+    } catch {
+      return; // not ready yet: tried again on the next look
+    }
+    const cutUs = (Date.now() + 1) * 1000;
+    const old = i.session;
+    const oldBounds = this.bounds.get(old);
+    if (oldBounds) oldBounds.toUs = cutUs;
+    i.state = 'capturing';
+    this.dispatch(old);
+    i.retired.push(this.statsOf(old));
+    i.session = next;
+    this.attach(i, next, cutUs);
+    const period = i.downPeriods[i.downPeriods.length - 1];
+    if (period && period.to === null) period.to = Date.now();
+    this.hooks.onInterfaceUp?.(i);
+  }
+
+  private statsOf(session: PcapSessionLike): PcapStats | undefined {
+    try {
+      return session.stats();
+    } catch {
+      return undefined;
+    }
   }
 
   private lose(i: LiveInterface, reason: string): void {
     this.failing.delete(i);
     if (i.lostReason !== undefined) return;
+    // Whatever is still in the ring was captured: read it before giving the interface up.
+    if (i.state === 'capturing') this.dispatch(i.session);
     i.state = 'lost';
     i.lostReason = reason;
+    const period = i.downPeriods[i.downPeriods.length - 1];
+    if (period && period.to === null) period.to = Date.now();
     this.hooks.onInterfaceLost(i);
   }
 
@@ -212,30 +302,40 @@ export class LiveCapture {
     return new CliError(`cannot capture on ${name}: ${msg}`);
   }
 
-  /** Stops handing out packets (sessions stay open until the process exits); settles pending losses. */
+  /**
+   * Stops handing out packets (sessions stay open until the process exits), after reading what the
+   * capturing interfaces' rings hold (unless called from inside a packet callback, e.g. by -c); settles
+   * pending losses.
+   */
   stop(): void {
     if (this.stopped) return;
+    for (const i of this.ifaces) if (i.state === 'capturing' && !this.failing.has(i)) this.dispatch(i.session);
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     for (const [i, f] of this.failing) {
       const st = i.sysfs ? sysState(i.name) : 'unknown';
       if (st === 'gone') this.lose(i, 'the interface disappeared');
-      else this.settle(i, f.status, st);
+      else if (st === 'down' || f.status === -9) this.down(i);
+      else this.lose(i, `a read error (libpcap status ${f.status})`);
     }
   }
 
-  /** libpcap's counters of every interface (undefined where they cannot be read). */
+  /**
+   * libpcap's counters of every interface (undefined where they cannot be read): for an interface that was
+   * reopened, the sum over its capture sessions, each counted up to when it was replaced.
+   */
   stats(): Array<PcapStats | undefined> {
     return this.ifaces.map((i) => {
-      try {
-        return i.session.stats();
-      } catch {
-        return undefined;
+      let sum = this.statsOf(i.session);
+      for (const r of i.retired) {
+        if (!sum || !r) { sum = undefined; break; }
+        sum = { ps_recv: sum.ps_recv + r.ps_recv, ps_drop: sum.ps_drop + r.ps_drop, ps_ifdrop: sum.ps_ifdrop + r.ps_ifdrop };
       }
+      return sum;
     });
   }
 
-  /** Interfaces still capturing. */
+  /** Interfaces not lost (capturing, or down and waiting to come back). */
   get active(): number {
     return this.ifaces.filter((i) => i.state !== 'lost').length;
   }

@@ -1,6 +1,6 @@
 /**
  * The live log: one line per event worth seeing while the capture runs (new session, join with its HMAC
- * verdict, ADD_ADDR/REMOVE_ADDR, MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_TCPRST, fallback, DATA_FIN) and one per
+ * verdict, ADD_ADDR/REMOVE_ADDR, MP_PRIO, MP_FAIL, MP_FASTCLOSE, MP_TCPRST, fallback, DATA_FIN, subflow FIN and RST) and one per
  * finding, fed by the engine's listener; plus the status line drawn on a terminal.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -58,6 +58,10 @@ export function eventText(s: Session, e: SessionEvent): string | null {
       return `fell back to plain TCP: ${e.reason}`;
     case 'DATA_FIN':
       return `${who(e)} sends DATA_FIN`;
+    case 'FIN':
+      return `${who(e)} closes subflow ${e.subflow} (FIN)${sub && sub.closed === 'FIN' ? ': both sides closed' : ''}`;
+    case 'RST':
+      return `${who(e)} resets subflow ${e.subflow} (RST)`;
     default:
       return null;
   }
@@ -101,9 +105,23 @@ export class LiveLog {
     return `${this.c.dim(time)} ${iface.padEnd(this.width)} ${num.padEnd(7)}`;
   }
 
+  /** With a display filter: lines about the current record wait for `release()`. */
+  holding = false;
+  private held: string[] = [];
+
   line(text: string, n?: number): void {
+    const l = `${this.prefix(n)} ${text}`;
+    if (this.holding && this.current) { this.held.push(l); return; }
     this.lines++;
-    this.opts.write(`${this.prefix(n)} ${text}`);
+    this.opts.write(l);
+  }
+
+  /** The current record passed the display filter (its held lines are written) or not (they are dropped). */
+  release(show: boolean): void {
+    const held = this.held;
+    this.held = [];
+    if (!show) return;
+    for (const l of held) { this.lines++; this.opts.write(l); }
   }
 
   listener(): EngineListener {

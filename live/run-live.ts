@@ -15,8 +15,11 @@ import { newDecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { PcapngWriter } from '../dissect/pcapng-writer.js';
 import { CliError } from '../common/cli-error.js';
+import { compileFilter, FilterError, filterErrorText, type CompiledFilter } from '../dissect/filter/index.js';
+import type { PacketAnalysis } from '../analyze/packet-analysis.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { cannotWrite } from '../common/write-error.js';
+import { exitProcess, guardTerminalStreams, markTerminalGone, terminalGone } from '../common/terminal.js';
 import { LiveCapture, type LiveInterface } from './capture.js';
 import { LiveLog, rateText } from './log.js';
 import { loadPcap, type PcapDevice, type PcapModule, type PcapStats } from './pcap-module.js';
@@ -26,6 +29,8 @@ import { LiveTuiSource } from './tui-source.js';
 export interface LiveOptions {
   interfaces: string[];
   filter?: string;
+  /** Display filter (Wireshark's language) on what is shown: log lines, the TUI's list. */
+  displayFilter?: string;
   /** Bytes per packet kept (libpcap snaplen). */
   snaplen: number;
   count?: number;
@@ -117,7 +122,10 @@ export async function listInterfaces(): Promise<void> {
 }
 
 function statsLine(i: LiveInterface, s: PcapStats | undefined): string {
-  const state = i.state === 'lost' ? ` (capture stopped: ${i.lostReason})` : '';
+  const downs = i.downPeriods.length;
+  const state = i.state === 'lost' ? ` (capture stopped: ${i.lostReason})`
+    : i.state === 'down' ? ' (down at the end)'
+      : downs > 0 ? ` (went down ${downs === 1 ? 'once' : `${downs} times`}, reopened)` : '';
   if (!s) return `${i.name}: ${i.packets} packets captured, counters unavailable${state}`;
   return `${i.name}: ${i.packets} packets captured, ${s.ps_recv} received by filter, ${s.ps_drop} dropped by kernel, ${s.ps_ifdrop} dropped by interface${state}`;
 }
@@ -141,6 +149,9 @@ class LiveRun {
   onStop: () => void = () => undefined;
   /** Called when an interface disappeared or went down (capture on it stopped). */
   onInterfaceLost: (iface: LiveInterface) => void = () => undefined;
+  /** Called when an interface went down (`up` false) or came back and was reopened (`up` true). */
+  onInterfaceState: (iface: LiveInterface, up: boolean) => void = () => undefined;
+  private stopCalled = false;
 
   constructor(pcap: PcapModule, private readonly opts: LiveOptions, private readonly deliver: (rec: CaptureRecord) => void) {
     this.reorder = opts.interfaces.length > 1 ? new LiveReorder(deliver, opts.reorderWindow ?? 0.1) : null;
@@ -152,6 +163,8 @@ class LiveRun {
         this.onInterfaceLost(iface);
         if (this.capture.active === 0) this.stop('capture stopped on every interface');
       },
+      onInterfaceDown: (iface) => this.onInterfaceState(iface, false),
+      onInterfaceUp: (iface) => this.onInterfaceState(iface, true),
       onFatal: (err) => {
         this.fatal = err;
         this.stop('internal error');
@@ -177,6 +190,8 @@ class LiveRun {
 
   private onRecord(rec: CaptureRecord): void {
     if (this.stopping) return;
+    // Read while stopping on -c (the rings are drained): past the count.
+    if (this.opts.count !== undefined && rec.n > this.opts.count) return;
     this.wireBytes += rec.len;
     if (this.writer) {
       try {
@@ -216,10 +231,12 @@ class LiveRun {
   }
 
   stop(reason: string): void {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.stopping || this.stopCalled) return;
+    this.stopCalled = true;
     this.stopReason = reason;
+    // Reads what the rings still hold (those records are kept), then stops.
     this.capture.stop();
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.onStop();
     this.resolveStopped();
@@ -293,6 +310,38 @@ class LiveRun {
   }
 }
 
+const clock = (ms: number): string => new Date(ms).toTimeString().slice(0, 8);
+
+/**
+ * An interface went down (a log line) or came back (a log line, and the CAPTURE_INTERFACE_DOWN finding: a gap
+ * in the capture, not drops).
+ */
+function interfaceStateLine(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface, up: boolean, say: (line: string) => void): void {
+  if (!up) {
+    say(`interface ${iface.name} went down: capture on it resumes when it comes back up`);
+    return;
+  }
+  const p = iface.downPeriods[iface.downPeriods.length - 1];
+  say(`interface ${iface.name} is up again after ${((p.to! - p.from) / 1000).toFixed(1)} s: capture on it reopened`);
+  downFinding(engine, run, iface, p);
+}
+
+function downFinding(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface, p: { from: number; to: number | null }): void {
+  const until = p.to === null ? 'the end of the capture' : clock(p.to);
+  const secs = ((p.to ?? Date.now()) - p.from) / 1000;
+  engine.finding(null, 'warning', 'CAPTURE_INTERFACE_DOWN',
+    `interface ${iface.name} was down from ${clock(p.from)} to ${until} (${secs.toFixed(1)} s): a gap in the capture on it; packets before and after it are kept`,
+    run.capture.n > 0 ? [run.capture.n] : []);
+}
+
+/** Interfaces still down when the capture stops: their open gap is a finding too. */
+function stillDownFindings(engine: AnalysisEngine, run: LiveRun): void {
+  for (const i of run.capture.ifaces) {
+    const p = i.downPeriods[i.downPeriods.length - 1];
+    if (i.state === 'down' && p && p.to === null) downFinding(engine, run, i, p);
+  }
+}
+
 /** The CAPTURE_INTERFACE_LOST finding (logged by the engine's listener, kept in the report). */
 function lostFinding(engine: AnalysisEngine, run: LiveRun, iface: LiveInterface): void {
   const others = run.capture.active > 0 ? 'the other interfaces went on' : 'no interface is left';
@@ -314,33 +363,50 @@ export async function runLive(opts: LiveOptions): Promise<void> {
       throw cannotWrite(opts.json, err);
     }
   }
+  let display: CompiledFilter | undefined;
+  if (opts.displayFilter !== undefined) {
+    try {
+      display = compileFilter(opts.displayFilter);
+    } catch (err) {
+      if (err instanceof FilterError) throw new CliError(`bad display filter: ${filterErrorText(opts.displayFilter, err)}`);
+      throw err;
+    }
+  }
   if (opts.tui) {
     if (!process.stdout.isTTY) throw new CliError('live --tui needs a terminal: standard output is not a terminal');
     if (!process.stdin.isTTY) throw new CliError('live --tui needs a terminal: standard input is not a terminal');
   }
   const pcap = await loadPcap();
   if (opts.tui) return runWithTui(pcap, opts);
-  return runWithLog(pcap, opts);
+  return runWithLog(pcap, opts, display);
 }
 
-async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
+async function runWithLog(pcap: PcapModule, opts: LiveOptions, display?: CompiledFilter): Promise<void> {
   // Everything from here to the end of setup is synchronous: no packet is handled before it is complete.
   const tty = opts.status ?? Boolean(process.stdout.isTTY);
   let run: LiveRun | undefined;
+  guardTerminalStreams();
   const screen = new Screen(tty, () => run?.stop('standard output closed'));
   const log = new LiveLog({ write: (l) => screen.line(l), color: opts.color, ifaceNames: opts.interfaces });
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts.engine }, log.listener());
   const decoded = newDecodedPacket();
+  // -Y: the lines of a packet are held until the packet is matched (after the engine gave its verdicts).
+  let verdicts: PacketAnalysis | null = null;
+  if (display?.needsAnalysis) engine.observe({ packet: (_p, _r, a) => { verdicts = a; } });
+  log.holding = display !== undefined;
   run = new LiveRun(pcap, opts, (rec) => {
     log.current = rec;
     try {
-      engine.push(rec, decodePacket(rec, decoded));
+      const p = decodePacket(rec, decoded);
+      engine.push(rec, p);
+      if (display) log.release(display.match(rec, p, verdicts));
     } finally {
       log.current = null;
     }
   });
   const r = run;
   r.onInterfaceLost = (iface) => lostFinding(engine, r, iface);
+  r.onInterfaceState = (iface, up) => interfaceStateLine(engine, r, iface, up, (l) => log.line(l));
   r.open();
   r.start();
   if (tty) {
@@ -361,17 +427,22 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
     if (!r.stopping) { r.stop(sig); return; }
     // A second signal while finishing: give up at once, leaving no partial output.
     r.abortOutputs();
-    process.exit(130);
+    exitProcess(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // The terminal went away: finish the same way (the outputs are what is left).
-  process.on('SIGHUP', onSignal);
+  // The terminal went away: finish the same way (the outputs are what is left); writes to it are dropped.
+  process.on('SIGHUP', () => {
+    markTerminalGone();
+    screen.closed = true;
+    onSignal('SIGHUP');
+  });
   process.stderr.write(`live: ${r.describe()}; Ctrl-C stops\n`);
 
   await r.stopped;
   try {
     screen.clearStatus();
+    stillDownFindings(engine, r);
     const { report, stats } = r.finish(engine, () => engine.finish(), (f) => log.finding(f));
     screen.text('\n' + formatSummary(report, opts.color));
     process.stderr.write(r.closingLines(stats));
@@ -382,7 +453,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   }
   if (screen.writeError !== undefined) throw cannotWrite('standard output', screen.writeError);
   // pcap sessions on idle interfaces keep the event loop alive and closing them can block: end here.
-  process.exit(0);
+  exitProcess(0);
 }
 
 async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
@@ -392,12 +463,13 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   const model = new TuiModel(label, opts.engine);
   const source = new LiveTuiSource(label);
   const run = new LiveRun(pcap, opts, (rec) => source.record(rec));
-  source.onStopRequest = () => run.stop('the UI was closed');
+  source.onStopRequest = () => run.stop(terminalGone() ? 'SIGHUP: the terminal went away' : 'the UI was closed');
   run.onStop = () => {
     // Every held record reaches the UI's engine before the source ends (the UI then finishes the engine).
     run.reorder?.flush();
     source.end(run.fatal instanceof Error ? run.fatal : undefined);
   };
+  run.onInterfaceState = (iface, up) => interfaceStateLine(model.engine, run, iface, up, (l) => source.warning(l));
   run.onInterfaceLost = (iface) => {
     lostFinding(model.engine, run, iface);
     source.warning(`${iface.name}: ${iface.lostReason}; capture on it stopped`);
@@ -407,22 +479,28 @@ async function runWithTui(pcap: PcapModule, opts: LiveOptions): Promise<void> {
   run.every(100, () => source.batch(run.wireBytes));
   // The outputs are written as soon as the capture stops (-c, --duration, q), even while the UI stays open.
   const settled = run.stopped
+    .then(() => { stillDownFindings(model.engine, run); })
     .then(() => run.finish(model.engine, () => model.finish({ format: 'pcapng', truncated: false }), () => undefined))
     .then((ok) => ({ ok, err: undefined }), (err: unknown) => {
       source.warning(`capture outputs not written: ${err instanceof Error ? err.message : String(err)}`);
       return { ok: undefined, err };
     });
   // The UI handles keys and signals (q, Ctrl-C, SIGTERM) and resolves once its screen is gone.
-  const code = await runTuiOn(source, model);
+  const code = await runTuiOn(source, model, opts.displayFilter ?? null);
   run.stop(code === 0 ? 'the UI was closed' : `the UI was closed (status ${code})`);
   const result = await settled;
   if (!result.ok) {
     run.abortOutputs();
     throw result.err;
   }
-  process.stdout.write(formatSummary(result.ok.report, opts.color));
-  process.stderr.write(run.closingLines(result.ok.stats));
-  await new Promise<void>((res) => process.stdout.write('', () => setImmediate(res)));
-  // Quitting with a signal (Ctrl-C, SIGTERM) is the ordinary way to end a live capture: still a success.
-  process.exit(code === 130 || code === 143 ? 0 : code);
+  // The outputs are committed: only now is the terminal written to (after a hangup it is not there).
+  if (!terminalGone()) {
+    process.stdout.write(formatSummary(result.ok.report, opts.color));
+    process.stderr.write(run.closingLines(result.ok.stats));
+    await new Promise<void>((res) => process.stdout.write('', () => setImmediate(res)));
+  } else {
+    process.stderr.write(run.closingLines(result.ok.stats));
+  }
+  // Quitting with a signal (Ctrl-C, SIGTERM, a hangup) is the ordinary way to end a live capture: still a success.
+  exitProcess(code === 130 || code === 143 || code === 129 ? 0 : code);
 }

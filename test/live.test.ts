@@ -114,8 +114,11 @@ describe('mptcpscope live (root, network namespaces)', () => {
   it('captures a two-subflow transfer on two interfaces: the report reproduces both hashes, and the pcapng re-analyzes the same', async () => {
     const pcapng = join(work, 'transfer.pcapng');
     const json = join(work, 'transfer.json');
-    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '5', '-w', pcapng, '--json', json, '--no-color']);
+    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '8', '-w', pcapng, '--json', json, '--no-color']);
+    // Beside it, the same capture with a display filter on the log: only the join's packets show.
+    const lvY = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '-f', `tcp port ${PORT}`, '--duration', '8', '--no-color', '-Y', 'tcp.options.mptcp.subtype == 1 && mptcpscope.subflow == 1']);
     await ready(lv);
+    await ready(lvY);
     expect(lv.child.exitCode, lv.stderr()).toBeNull();
 
     const srvReady = join(work, 'server.ready');
@@ -134,13 +137,21 @@ describe('mptcpscope live (root, network namespaces)', () => {
 
     const r = await withTimeout(lv.done, 15_000, 'live to stop after --duration');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/stopped \(5 s elapsed\)/);
+    expect(r.stderr).toMatch(/stopped \(8 s elapsed\)/);
     expect(r.stderr).toMatch(new RegExp(`${topo.cdev(1)}: \\d+ packets captured, \\d+ received by filter, 0 dropped by kernel`));
     // The log: the new session, the join with its HMAC verdict, then the summary.
     expect(r.stdout).toMatch(new RegExp(`session 0: new MPTCP v1 session ${topo.caddr(1).replace(/\./g, '\\.')}:\\d+ → ${topo.saddr(1).replace(/\./g, '\\.')}:${PORT}`));
     expect(r.stdout).toMatch(new RegExp(`session 0: subflow 1 joined ${topo.caddr(2).replace(/\./g, '\\.')}:\\d+ → .*: HMAC valid`));
     expect(r.stdout).toMatch(/client sends DATA_FIN/);
+    expect(r.stdout).toMatch(/session 0: (client|server) closes subflow [01] \(FIN\)/);
     expect(r.stdout).toMatch(/Session 0: MPTCP v1/);
+    const y = await withTimeout(lvY.done, 15_000, 'live -Y to stop');
+    expect(y.code, y.stderr).toBe(0);
+    const yLog = y.stdout.slice(0, y.stdout.indexOf('Session 0: MPTCP'));
+    expect(yLog).toMatch(/session 0: subflow 1 joined .*: HMAC valid/);
+    expect(yLog).not.toMatch(/new MPTCP v1 session|DATA_FIN/);
+    // The summary is of everything captured.
+    expect(y.stdout).toMatch(/Session 0: MPTCP v1/);
 
     const report = readJson<AnalysisReport>(json);
     expectValidReport(report);
@@ -224,6 +235,15 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(readdirSync(dir)).toEqual([]);
   }
 
+  it('a display filter that does not compile: exit 2, the reason and a caret, nothing captured', async () => {
+    const bg = background([...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '-Y', 'mptcpscope.subflw == 1']);
+    const r = await withTimeout(bg.done, 10_000, 'live -Y bad');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mptcpscope: bad display filter: .*mptcpscope\.subflow/);
+    expect(r.stderr).toMatch(/\^~+/);
+    expect(r.stderr).not.toContain('capturing on');
+  });
+
   it('a BPF filter that does not compile: exit 2, one line with what libpcap said', async () => {
     await expectUsageError(['-i', topo.cdev(1), '-f', 'tcp and ('], /^mptcpscope: bad capture filter 'tcp and \(' .*syntax error/);
   });
@@ -295,6 +315,8 @@ describe('mptcpscope live (root, network namespaces)', () => {
       run(udp(topo.saddr(1), 12));
       run(udp(topo.saddr(2), 12));
       await waitFor('the capture to stop after -c 20', () => /20 pkts .*capture stopped/.test(t.screen()), 8000);
+      // The cursor stayed on the last row, so the list (and the detail) followed the new packets.
+      await waitFor('the detail of a late packet', () => Number(/Detail: packet #(\d+)/.exec(t.screen())?.[1] ?? 0) >= 15, 5000);
       // The UI stays open; the outputs are already there.
       await waitFor('the JSON report', () => existsSync(json));
       expect(readJson<AnalysisReport>(json).capture.packets).toBe(20);
@@ -317,6 +339,94 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(names).toEqual(expect.arrayContaining([topo.cdev(1), topo.cdev(2), 'lo', 'any']));
   });
 
+  it('a hangup of plain live (tmux kill-session): stops as on SIGINT, writes its outputs, no ResetStdio abort', async () => {
+    const json = join(work, 'hup-log.json');
+    const err = join(work, 'hup-log.err');
+    const cmd = `exec ${[...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '--json', json, 'udp', 'port', '9'].map(shq).join(' ')} 2>${shq(err)}`;
+    const t = tmux(`mpscope-huplog-${topo.id}`, cmd);
+    try {
+      await waitFor('live to start', () => existsSync(err) && readFileSync(err, 'utf8').includes('capturing on'), 8000);
+      run(udp(topo.saddr(1), 3));
+    } finally {
+      t.kill();
+    }
+    await waitFor('the report', () => existsSync(json), 10_000);
+    expect(readJson<AnalysisReport>(json).capture.packets).toBe(3);
+    await waitFor('the closing lines', () => readFileSync(err, 'utf8').includes(`${topo.cdev(1)}: 3 packets captured`), 10_000);
+    const stderr = readFileSync(err, 'utf8');
+    expect(stderr).toContain('live: stopped (SIGHUP)');
+    expect(stderr).not.toMatch(/Assertion|ResetStdio|EIO/);
+  });
+
+  it('--tui: a hangup (tmux kill-session) during a transfer still commits the pcapng and the JSON report, before any terminal cleanup', async () => {
+    const pcapng = join(work, 'hup.pcapng');
+    const json = join(work, 'hup.json');
+    const err = join(work, 'hup.err');
+    const cmd = `exec ${[...topo.prefix('c'), process.execPath, BIN, 'live', '-i', topo.cdev(1), '-i', topo.cdev(2), '--tui', '-w', pcapng, '--json', json, '-f', `tcp port ${PORT + 1}`].map(shq).join(' ')} 2>${shq(err)}`;
+    const t = tmux(`mpscope-hup-${topo.id}`, cmd);
+    let server: Bg | undefined;
+    try {
+      await waitFor('the UI', () => /live .*\| \d+ pkts/.test(t.screen()), 8000);
+      const srvReady = join(work, 'hup-server.ready');
+      server = background([...topo.prefix('s'), 'python3', APP, 'server', '--bind', '0.0.0.0', '--port', String(PORT + 1), '--seed', '7',
+        '--bytes', '300000', '--peer-bytes', '300000', '--ready', srvReady, '--report', join(work, 'hup-server.json'), '--timeout', '20']);
+      await waitFor('the server to listen', () => existsSync(srvReady) || server!.child.exitCode !== null);
+      background([...topo.prefix('c'), 'python3', APP, 'client', '--connect', topo.saddr(1), '--port', String(PORT + 1), '--seed', '7',
+        '--bytes', '300000', '--peer-bytes', '300000', '--report', join(work, 'hup-client.json'), '--timeout', '20']);
+      // Mid-transfer: packets on screen, then the terminal goes away.
+      await waitFor('packets in the UI', () => /\| [1-9]\d* pkts/.test(t.screen()), 8000);
+    } finally {
+      t.kill();
+    }
+    await waitFor('the pcapng renamed into place', () => existsSync(pcapng) && existsSync(json), 10_000);
+    await server?.done;
+    const capinfos = run(['capinfos', '-c', '-M', pcapng]);
+    const count = Number(/Number of packets:\s+(\d+)/.exec(capinfos)?.[1]);
+    expect(count).toBeGreaterThan(0);
+    const report = readJson<AnalysisReport>(json);
+    expectValidReport(report);
+    expect(report.capture.packets).toBe(count);
+    expect(report.sessions.length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(work).filter((f) => f.startsWith('.hup') && f.endsWith('.tmp'))).toEqual([]);
+    await waitFor('live to exit', () => readFileSync(err, 'utf8').includes('live: stopped'), 10_000);
+    const stderr = readFileSync(err, 'utf8');
+    expect(stderr).toContain('live: stopped (SIGHUP: the terminal went away)');
+    expect(stderr).not.toMatch(/Assertion|ResetStdio|EIO|Segmentation/);
+  });
+
+  it('an interface that goes down and comes back: reopened, both logged, the gap a finding (not drops), packets of both periods kept', async () => {
+    const json = join(work, 'flap.json');
+    const pcapng = join(work, 'flap.pcapng');
+    const lv = live(['-i', topo.cdev(1), '-i', topo.cdev(2), '--json', json, '-w', pcapng, '--no-color', 'udp', 'port', '9']);
+    await ready(lv);
+    run(udp(topo.saddr(2), 20));
+    run(['ip', '-n', topo.client, 'link', 'set', topo.cdev(2), 'down']);
+    await waitFor('the went-down line', () => lv.stdout().includes(`interface ${topo.cdev(2)} went down`));
+    run(['ip', '-n', topo.client, 'link', 'set', topo.cdev(2), 'up']);
+    // At once: the datagrams sent right after the link is back must not be lost.
+    run(udp(topo.saddr(2), 50));
+    await waitFor('the up-again line', () => lv.stdout().includes(`interface ${topo.cdev(2)} is up again`));
+    run(udp(topo.saddr(2), 20));
+    await new Promise((r) => setTimeout(r, 300));
+    lv.child.kill('SIGINT');
+    const r = await withTimeout(lv.done, 10_000, 'live to stop');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`interface ${topo.cdev(2)} is up again after [\\d.]+ s: capture on it reopened`));
+    expect(r.stdout).toMatch(new RegExp(`WARNING CAPTURE_INTERFACE_DOWN: interface ${topo.cdev(2)} was down from`));
+    expect(r.stderr).toMatch(new RegExp(`${topo.cdev(2)}: 90 packets captured, \\d+ received by filter, 0 dropped by kernel.*\\(went down once, reopened\\)`));
+    const report = readJson<AnalysisReport>(json);
+    expectValidReport(report);
+    const codes = report.findings.map((f) => f.code);
+    expect(codes).toContain('CAPTURE_INTERFACE_DOWN');
+    expect(codes).not.toContain('CAPTURE_DROPS');
+    expect(codes).not.toContain('CAPTURE_INTERFACE_LOST');
+    // Every datagram, from before the flap and after it, once each (tshark-independent count by content).
+    const payloads: string[] = [];
+    await readCapture(pcapng, (rec) => { if (rec.iface === 1) payloads.push(rec.data.subarray(rec.data.length - 10).toString('latin1')); });
+    expect(payloads).toHaveLength(90);
+    expect(payloads.every((p) => p === 'mptcpscope')).toBe(true);
+  });
+
   // Last: it deletes the second link.
   it('an interface that disappears: capture goes on on the others, a log line and a finding say so', async () => {
     const json = join(work, 'lost.json');
@@ -336,6 +446,9 @@ describe('mptcpscope live (root, network namespaces)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`WARNING CAPTURE_INTERFACE_LOST: interface ${topo.cdev(2)}: the interface disappeared; capture on it stopped after 5 packets, the other interfaces went on`));
     expect(r.stderr).toMatch(new RegExp(`${topo.cdev(2)}: 5 packets captured.*\\(capture stopped: the interface disappeared\\)`));
+    // Nothing left unread in the ring: what the filter received was captured.
+    const recv = new RegExp(`${topo.cdev(2)}: (\\d+) packets captured, (\\d+) received by filter`).exec(r.stderr);
+    if (recv) expect(recv[1]).toBe(recv[2]);
     const report = readJson<AnalysisReport>(json);
     expectValidReport(report);
     expect(report.findings.map((f) => f.code)).toContain('CAPTURE_INTERFACE_LOST');

@@ -37,10 +37,20 @@ describe('tui: errors before the screen', () => {
     }
   });
 
+  it('-Y with a bad display filter: exit 2 before the screen, the reason and a caret under the problem', async () => {
+    const r = await runCli(['tui', CAP, '-Y', 'tcp.options.mptcp.subtyp == 1']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^mptcpscope: bad display filter: .*tcp\.options\.mptcp\.subtyp/);
+    expect(r.stderr).toMatch(/\n {4}\^~+\n?$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('--help describes the verb and exits 0', async () => {
     const r = await runCli(['tui', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: mptcpscope tui [options] <file>');
     expect(r.stdout).toContain('docs/tui.md');
+    expect(r.stdout).toContain('-Y, --display-filter <expr>');
   });
 });

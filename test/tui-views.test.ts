@@ -9,10 +9,10 @@ import { TuiModel } from '../tui/model.js';
 import { sessionTreeRows, treeEntries } from '../tui/view-sessions.js';
 import { PacketList, packetRow, packetHeader, findingPacketSeverities } from '../tui/view-packets.js';
 import { detailLines, detailText } from '../tui/view-detail.js';
-import { parseFilter, type PacketFilter } from '../tui/filter.js';
+import { expandShortcuts, parseTuiFilter, type PacketFilter } from '../tui/display-filter.js';
 import { chartData } from '../tui/view-charts.js';
 import { timelineLines } from '../tui/view-timeline.js';
-import { streamLines } from '../tui/view-stream.js';
+import { PreviewStreams, pageLines } from '../tui/stream-pages.js';
 import { computeLayout } from '../tui/layout.js';
 import { ListCursor } from '../tui/cursor.js';
 import { SessionSeries, MAX_BUCKETS } from '../tui/series.js';
@@ -36,9 +36,9 @@ async function load(file: string, opts: { batchPackets?: number; chunkBytes?: nu
   return { model, batches };
 }
 
-function filter(text: string): PacketFilter {
-  const r = parseFilter(text);
-  if (!r.ok || !r.filter) throw new Error(`bad filter ${text}`);
+function filter(text: string, model: TuiModel): PacketFilter {
+  const r = parseTuiFilter(text, model);
+  if (!r.ok || !r.filter) throw new Error(`bad filter ${text}: ${r.ok ? 'empty' : r.error}`);
   return r.filter;
 }
 
@@ -103,12 +103,17 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(list.count).toBe(report.sessions[0].subflows[1].packets);
     const rows = Array.from({ length: list.count }, (_, k) => packetRow(model, list.at(k)).text);
     // The three-way MP_JOIN handshake comes first.
-    expect(rows[0]).toMatch(/^ +12 +0\.\d{6} +1 c2s \[S\] +\d+ +0 +MP_JOIN SYN id=2 token=[0-9a-f]{8} nonce=[0-9a-f]{8}$/);
-    expect(rows[1]).toMatch(/ 1 s2c \[SA\] .*MP_JOIN SYN\/ACK id=0 hmac=[0-9a-f]{16} nonce=/);
-    expect(rows[2]).toMatch(/ 1 c2s \[A\] .*MP_JOIN ACK hmac=[0-9a-f]{40}/);
+    expect(rows[0]).toMatch(/^ +12 +0\.\d{6} +1 c2s 10\.0\.2\.1:\d+ +10\.0\.1\.2:5201 +\[S\] +\d+ +0 +MP_JOIN SYN id=2 token=[0-9a-f]{8} nonce=[0-9a-f]{8}$/);
+    expect(rows[1]).toMatch(/ 1 s2c .*\[SA\] .*MP_JOIN SYN\/ACK id=0 hmac=[0-9a-f]{16} nonce=/);
+    expect(rows[2]).toMatch(/ 1 c2s .*\[A\] .*MP_JOIN ACK hmac=[0-9a-f]{40}/);
     expect(rows.filter((r) => r.includes('DSS ')).length).toBeGreaterThan(100);
     for (const r of rows) expect(r).toMatch(/^ +\d+ +\d+\.\d{6} +1 (c2s|s2c) /);
-    expect(packetHeader()).toMatch(/No\. +Time +Sf Dir Flags +Wire +Data +MPTCP options/);
+    expect(packetHeader()).toMatch(/No\. +Time +Sf Dir Source +Destination +Flags +Wire +Data +MPTCP options/);
+    // DSS rows carry the DSN relative to the sender's IDSN: the first data byte is 1.
+    const all = Array.from({ length: model.index.count }, (_, i) => packetRow(model, i).text);
+    expect(all.some((r) => / s2c .*DSS .* rdsn=1(\s|$)/.test(r))).toBe(true);
+    // c2s: the first 1424 bytes rode on the MP_CAPABLE of packet 4, so its first DSS maps from 1425.
+    expect(all.find((r) => / c2s .*DSS /.test(r))).toMatch(/ rdsn=1425(\s|$)/);
   });
 
   it('packet lists: session, all (no copy of the index), and rowOfPacket', () => {
@@ -147,9 +152,9 @@ describe('tui view models on v1-two-subflows.pcap', () => {
   });
 
   it('filters select packets by subtype, subflow, number range and direction', () => {
-    const count = (text: string): number => new PacketList(model.index, { kind: 'session', session: 0 }, filter(text)).count;
+    const count = (text: string): number => new PacketList(model.index, { kind: 'session', session: 0 }, filter(text, model)).count;
     const numbers = (text: string): number[] => {
-      const l = new PacketList(model.index, { kind: 'session', session: 0 }, filter(text));
+      const l = new PacketList(model.index, { kind: 'session', session: 0 }, filter(text, model));
       return Array.from({ length: l.count }, (_, k) => model.index.n[l.at(k)]);
     };
     expect(numbers('MP_JOIN')).toEqual([12, 13, 14]);
@@ -166,6 +171,12 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(count('s2c') + count('c2s')).toBe(460);
     expect(count('ADD_ADDR')).toBe(0);
     expect(count('mptcp')).toBe(460);
+    // The same in Wireshark's display-filter language, including analysis fields and stateful ones.
+    expect(numbers('tcp.options.mptcp.subtype == 1')).toEqual([12, 13, 14]);
+    expect(numbers('tcp.options.mptcp.subtype == 1 && mptcpscope.dir == "c2s"')).toEqual([12, 14]);
+    expect(count('mptcpscope.subflow == 1')).toBe(count('sf:1'));
+    expect(count('tcp.stream == 1')).toBe(count('sf:1'));
+    expect(numbers('frame.number in {10..12} && tcp.flags.syn == 1')).toEqual([12]);
   });
 
   it('charts: throughput per subflow and data-level progress for the session', () => {
@@ -196,12 +207,15 @@ describe('tui view models on v1-two-subflows.pcap', () => {
     expect(lines.some((l) => l.text.includes('DATA_FIN'))).toBe(true);
   });
 
-  it('stream view: both directions as delivered, bounded', () => {
-    const lines = streamLines(model, 0, 78);
-    expect(lines[0].text).toBe('=== c2s: 250000 bytes delivered, first 65536 shown (complete) ===');
-    expect(lines.some((l) => l.text === '=== s2c: 220000 bytes delivered, first 65536 shown (complete) ===')).toBe(true);
-    expect(lines.every((l) => l.text.length <= 78)).toBe(true);
-    expect(model.previews.get(0)![0].length).toBe(65536);
+  it('live Follow Stream: the bounded preview of both directions (the first 64 KiB), the same bytes as delivered', () => {
+    const pv = new PreviewStreams(model.previews.get(0)!);
+    expect(pv.length(0)).toBe(65536);
+    expect(pv.length(1)).toBe(65536);
+    expect(model.previews.get(0)![0].total).toBe(250000);
+    expect(pv.note).toMatch(/first 64 KiB of each direction/);
+    const page = pageLines(pv, 0, 'hex', 65536 - 32, 10, 80);
+    expect(page.lines).toHaveLength(2);
+    expect(page.next).toBe(65536);
   });
 
   it('the index keeps only the headers of each packet', () => {
@@ -264,35 +278,39 @@ describe('tui view models: fallback, unmatched, no MPTCP', () => {
     expect(rows[0].text).toMatch(/^No MPTCP in this capture: 3 packets, 2 TCP, 1 plain TCP connection/);
     const all = new PacketList(model.index, { kind: 'all' }, null);
     expect(all.count).toBe(3);
-    expect(packetRow(model, 0).text).toMatch(/ - +\[S\] .*40000 → 80$/);
+    expect(packetRow(model, 0).text).toMatch(/ - +10\.0\.0\.1:40000 +10\.0\.0\.2:80 +\[S\] /);
     expect(packetRow(model, 2).text).toContain('IP protocol 17');
     expect(chartData(model, 0)).toBeNull();
     expect(detailText(detailLines(model, 0))).toContain('  not part of an MPTCP session');
   });
 });
 
-describe('tui filter parser', () => {
-  it('parses terms of each kind', () => {
-    expect(parseFilter('')).toEqual({ ok: true, filter: null });
-    expect(parseFilter('   ')).toEqual({ ok: true, filter: null });
-    const f = filter(' MP_JOIN  add-addr sf:1 #5 #10-20 c2s ');
-    expect(f.text).toBe('MP_JOIN  add-addr sf:1 #5 #10-20 c2s');
-    expect(f.subtypeMask).toBe((1 << 1) | (1 << 3));
-    expect(f.subflows).toEqual([1]);
-    expect(f.ranges).toEqual([[5, 5], [10, 20]]);
-    expect(f.dirs).toEqual([0]);
-    expect(filter('sf=0,2').subflows).toEqual([0, 2]);
-    expect(filter('#7-').ranges).toEqual([[7, Number.MAX_SAFE_INTEGER]]);
-    expect(filter('DSS').subflows).toBeNull();
+describe('tui filter: shortcuts and display filters', () => {
+  it('expands the short terms to display-filter expressions', () => {
+    expect(expandShortcuts('MP_JOIN')).toBe('tcp.options.mptcp.subtype == 1');
+    expect(expandShortcuts('sf:1')).toBe('mptcpscope.subflow == 1');
+    expect(expandShortcuts('sf=0,2')).toBe('mptcpscope.subflow in {0, 2}');
+    expect(expandShortcuts('#7-')).toBe('frame.number >= 7');
+    expect(expandShortcuts('#-7')).toBe('frame.number <= 7');
+    expect(expandShortcuts('#10-20')).toBe('frame.number in {10..20}');
+    expect(expandShortcuts('c2s')).toBe('mptcpscope.dir == "c2s"');
+    expect(expandShortcuts('MP_JOIN add-addr sf:1 #5 c2s')).toBe(
+      '(tcp.options.mptcp.subtype == 1 || tcp.options.mptcp.subtype == 3) && (mptcpscope.subflow == 1) && (frame.number == 5) && (mptcpscope.dir == "c2s")');
+    // Anything else is a display filter as typed.
+    expect(expandShortcuts('tcp.port == 80')).toBeNull();
+    expect(expandShortcuts('MP_JOIN bogus')).toBeNull();
   });
 
-  it('rejects what it does not know, with a hint', () => {
-    const r = parseFilter('MP_JOIN bogus');
+  it('an empty text is no filter; a bad expression is one line saying where', () => {
+    const m = new TuiModel('x');
+    expect(parseTuiFilter('', m)).toEqual({ ok: true, filter: null });
+    expect(parseTuiFilter('   ', m)).toEqual({ ok: true, filter: null });
+    const r = parseTuiFilter('MP_JOIN bogus', m);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error).toBe("unknown filter term 'bogus' (try MP_JOIN, DSS, sf:1, #123, #100-200, c2s)");
-    expect(parseFilter('#20-10')).toEqual({ ok: false, error: 'empty packet range #20-10' });
-    expect(parseFilter('#').ok).toBe(false);
-    expect(parseFilter('sf:').ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/"bogus" was unexpected.* at column 9/);
+    const u = parseTuiFilter('tcp.options.mptcp.subtyp == 1', m);
+    expect(u.ok).toBe(false);
+    if (!u.ok) expect(u.error).toMatch(/tcp\.options\.mptcp\.subtype/);
   });
 });
 

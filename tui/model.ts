@@ -10,6 +10,7 @@ import { decodePacket } from '../dissect/decode.js';
 import { endpointText } from '../dissect/address.js';
 import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
+import type { PacketAnalysis } from '../analyze/packet-analysis.js';
 import { DIR_NONE, PacketIndex, TAG_NONE, unmatchedTag } from './packet-index.js';
 import { SessionSeries } from './series.js';
 import { StreamPreview } from './stream-preview.js';
@@ -47,7 +48,12 @@ export class TuiModel {
       session: (s) => this.onSession(s),
       finding: (f) => this.onFinding(f),
     });
+    // The engine's verdicts on each packet go into the index beside it.
+    this.engine.observe({ packet: (_pkt, _rec, a) => { this.analysis = a; } });
   }
+
+  /** The engine's verdicts on the packet being ingested (set by the observer during push). */
+  private analysis: PacketAnalysis | null = null;
 
   private onSession(s: Session): void {
     const pv: [StreamPreview, StreamPreview] = [new StreamPreview(), new StreamPreview()];
@@ -69,6 +75,7 @@ export class TuiModel {
   /** Analyzes and indexes one record (valid only during the call). */
   ingest(rec: CaptureRecord): void {
     const p = decodePacket(rec, this.p);
+    this.analysis = null;
     this.engine.push(rec, p);
     const tag = this.engine.lastTag;
     let session = TAG_NONE;
@@ -87,7 +94,7 @@ export class TuiModel {
       const k = this.unmatchedOf(p);
       if (k >= 0) session = unmatchedTag(k);
     }
-    this.index.add(rec, p, session, subflow, dir);
+    this.index.add(rec, p, session, subflow, dir, this.analysis);
     this.version++;
   }
 

@@ -6,6 +6,7 @@
 import type { CaptureRecord } from '../dissect/record.js';
 import type { DecodedPacket } from '../dissect/packet.js';
 import { walkTcpOptions, TCPOPT_MPTCP } from '../dissect/tcp.js';
+import type { PacketAnalysis } from '../analyze/packet-analysis.js';
 
 /** Subtype bits (bit = the 4-bit MPTCP subtype value, 0..8), plus these. */
 export const BIT_OTHER_SUBTYPE = 1 << 9;
@@ -20,6 +21,14 @@ export const unmatchedTag = (k: number): number => -2 - k;
 export const DIR_C2S = 0;
 export const DIR_S2C = 1;
 export const DIR_NONE = 255;
+
+/** Bits of PacketIndex.verdicts. */
+export const V_RETRANSMISSION = 1;
+export const V_CHECKSUM_OK = 2;
+export const V_CHECKSUM_BAD = 4;
+export const V_HMAC_VALID = 8;
+export const V_HMAC_INVALID = 16;
+export const V_HMAC_UNVERIFIABLE = 32;
 
 /** Headers kept per packet: link + IP + TCP with options fits; longer headers are cut (and decoded as cut). */
 const MAX_HEADER_COPY = 320;
@@ -54,6 +63,17 @@ export class PacketIndex {
   /** Header bytes: slab number * SLAB + offset, and length. */
   hdrPos: Float64Array;
   hdrLen: Uint16Array;
+  /** Offset of the packet's captured bytes in the capture file (the reader's `pos`), or -1. */
+  pos: Float64Array;
+  /** The engine's per-packet verdicts (its observer API): TCP connection id (-1 non-TCP), first copy of
+   * reinjected data and earlier conflicting copy (packet numbers, -1 none), relative DSN and DATA_ACK (NaN
+   * unknown), and VERDICT_* bits. */
+  connection: Int32Array;
+  reinjectionOf: Int32Array;
+  conflictWith: Int32Array;
+  dsnRel: Float64Array;
+  ackRel: Float64Array;
+  verdicts: Uint8Array;
   private readonly slabs: Buffer[] = [];
   private slabUsed = SLAB;
 
@@ -74,11 +94,18 @@ export class PacketIndex {
     this.payloadLen = new Uint32Array(initial);
     this.hdrPos = new Float64Array(initial);
     this.hdrLen = new Uint16Array(initial);
+    this.pos = new Float64Array(initial);
+    this.connection = new Int32Array(initial);
+    this.reinjectionOf = new Int32Array(initial);
+    this.conflictWith = new Int32Array(initial);
+    this.dsnRel = new Float64Array(initial);
+    this.ackRel = new Float64Array(initial);
+    this.verdicts = new Uint8Array(initial);
   }
 
   /** Bytes held by the index (arrays and header slabs). */
   get memoryBytes(): number {
-    return this.cap * 52 + this.slabs.length * SLAB;
+    return this.cap * 89 + this.slabs.length * SLAB;
   }
 
   private ensure(): void {
@@ -99,13 +126,32 @@ export class PacketIndex {
     this.payloadLen = grow(this.payloadLen, c);
     this.hdrPos = grow(this.hdrPos, c);
     this.hdrLen = grow(this.hdrLen, c);
+    this.pos = grow(this.pos, c);
+    this.connection = grow(this.connection, c);
+    this.reinjectionOf = grow(this.reinjectionOf, c);
+    this.conflictWith = grow(this.conflictWith, c);
+    this.dsnRel = grow(this.dsnRel, c);
+    this.ackRel = grow(this.ackRel, c);
+    this.verdicts = grow(this.verdicts, c);
     this.cap = c;
   }
 
-  /** Adds one packet; `p` is its decoding (from the same record). Returns its index. */
-  add(rec: CaptureRecord, p: DecodedPacket, session: number, subflow: number, dir: number): number {
+  /** Adds one packet; `p` is its decoding (from the same record), `a` the engine's verdicts on it. Returns its index. */
+  add(rec: CaptureRecord, p: DecodedPacket, session: number, subflow: number, dir: number, a: PacketAnalysis | null = null): number {
     this.ensure();
     const i = this.count++;
+    if (a) {
+      this.connection[i] = a.connection;
+      this.reinjectionOf[i] = a.reinjectionOf;
+      this.conflictWith[i] = a.conflictWith;
+      this.dsnRel[i] = a.dsn ?? NaN;
+      this.ackRel[i] = a.dataAck ?? NaN;
+      this.verdicts[i] = (a.retransmission ? V_RETRANSMISSION : 0) | (a.checksum === true ? V_CHECKSUM_OK : a.checksum === false ? V_CHECKSUM_BAD : 0)
+        | (a.hmac === 'valid' ? V_HMAC_VALID : a.hmac === 'invalid' ? V_HMAC_INVALID : a.hmac === 'unverifiable' ? V_HMAC_UNVERIFIABLE : 0);
+    } else {
+      this.connection[i] = -1; this.reinjectionOf[i] = -1; this.conflictWith[i] = -1;
+      this.dsnRel[i] = NaN; this.ackRel[i] = NaN; this.verdicts[i] = 0;
+    }
     this.n[i] = rec.n;
     this.tsSec[i] = rec.tsSec;
     this.tsNsec[i] = rec.tsNsec;
@@ -114,6 +160,7 @@ export class PacketIndex {
     this.linktype[i] = rec.linktype;
     this.iface[i] = rec.iface;
     this.tsDigits[i] = rec.tsDigits;
+    this.pos[i] = rec.pos ?? -1;
     this.session[i] = session;
     this.subflow[i] = subflow;
     this.dir[i] = dir;

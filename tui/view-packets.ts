@@ -8,9 +8,10 @@ import { newDecodedPacket, tcpFlagsText } from '../dissect/packet.js';
 import { ipText } from '../dissect/address.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { mptcpShort } from '../dissect/mptcp-text.js';
-import { matchPacket, type PacketFilter } from './filter.js';
+import type { PacketFilter } from './display-filter.js';
 import { DIR_NONE, type PacketIndex, unmatchedTag } from './packet-index.js';
 import type { TuiModel } from './model.js';
+import { relativeSeq } from './expert.js';
 
 export type PacketScope =
   | { kind: 'all' }
@@ -41,6 +42,8 @@ export class PacketList {
 
   constructor(readonly index: PacketIndex, readonly scope: PacketScope, readonly filter: PacketFilter | null) {
     this.identity = scope.kind === 'all' && filter === null;
+    // A new scan from the first packet: per-connection filter state starts over.
+    filter?.reset();
     this.refresh();
   }
 
@@ -53,10 +56,13 @@ export class PacketList {
     const sub = scope.kind === 'subflow' ? scope.subflow : -1;
     const all = scope.kind === 'all';
     const f = this.filter;
+    // A stateful expression (tcp.stream, relative tcp.seq, ...) sees every packet, in order, once.
+    const early = f !== null && f.stateful;
     for (let i = this.scanned; i < ix.count; i++) {
+      if (early && !f.match(ix, i)) continue;
       if (!all && ix.session[i] !== tag) continue;
       if (sub >= 0 && ix.subflow[i] !== sub) continue;
-      if (f && !matchPacket(ix, i, f)) continue;
+      if (f && !early && !f.match(ix, i)) continue;
       if (this.n === this.items.length) {
         const next = new Uint32Array(this.items.length * 2);
         next.set(this.items);
@@ -100,8 +106,13 @@ const sfWidth = (spansSessions: boolean): number => (spansSessions ? 7 : 3);
 
 /** The column titles above the rows. */
 export function packetHeader(spansSessions = false): string {
-  return `${'No.'.padStart(7)} ${'Time'.padStart(11)} ${'Sf'.padStart(sfWidth(spansSessions))} Dir ${'Flags'.padEnd(6)} ${'Wire'.padStart(5)} ${'Data'.padStart(5)}  MPTCP options`;
+  return `${'No.'.padStart(7)} ${'Time'.padStart(11)} ${'Sf'.padStart(sfWidth(spansSessions))} Dir ${'Source'.padEnd(ADDR_WIDTH)} ${'Destination'.padEnd(ADDR_WIDTH)} ${'Flags'.padEnd(6)} ${'Wire'.padStart(5)} ${'Data'.padStart(5)}  MPTCP options`;
 }
+
+/** Width of the Source and Destination columns (an IPv4 address and port; longer ones widen the row). */
+const ADDR_WIDTH = 21;
+/** Characters of the No. column (kept in place when the list scrolls sideways). */
+export const NUMBER_COLUMN = 8;
 
 const scratch = newDecodedPacket();
 
@@ -119,16 +130,24 @@ export function packetRow(model: TuiModel, i: number, spansSessions = false): Pa
   const p = decodePacket(ix.record(i), scratch);
   const dir = ix.dir[i] === DIR_NONE ? '   ' : ix.dir[i] === 0 ? 'c2s' : 's2c';
   const head = `${String(ix.n[i]).padStart(7)} ${ix.relTime(i).toFixed(6).padStart(11)} ${subflowText(ix, i, spansSessions).padStart(sfWidth(spansSessions))} ${dir}`;
+  const src = p.ipVersion ? ipText(p.ipVersion, p.data, p.srcOffset) + (p.isTcp ? `:${p.sport}` : '') : '';
+  const dst = p.ipVersion ? ipText(p.ipVersion, p.data, p.dstOffset) + (p.isTcp ? `:${p.dport}` : '') : '';
+  const addrs = `${src.padEnd(ADDR_WIDTH)} ${dst.padEnd(ADDR_WIDTH)}`;
   if (!p.isTcp) {
-    const what = p.ipVersion ? `${ipText(p.ipVersion, p.data, p.srcOffset)} → ${ipText(p.ipVersion, p.data, p.dstOffset)} ${p.note || 'not TCP'}` : p.note || 'not IP';
-    return { text: `${head} ${''.padEnd(6)} ${String(ix.wireLen[i]).padStart(5)} ${''.padStart(5)}  ${what}` };
+    const what = p.ipVersion ? p.note || `IP protocol ${p.protocol}` : p.note || 'not IP';
+    return { text: `${head} ${addrs} ${''.padEnd(6)} ${String(ix.wireLen[i]).padStart(5)} ${''.padStart(5)}  ${what}` };
   }
-  let text = `${head} ${`[${tcpFlagsText(p.flags)}]`.padEnd(6)} ${String(ix.wireLen[i]).padStart(5)} ${String(p.payloadLength).padStart(5)} `;
+  let text = `${head} ${addrs} ${`[${tcpFlagsText(p.flags)}]`.padEnd(6)} ${String(ix.wireLen[i]).padStart(5)} ${String(p.payloadLength).padStart(5)} `;
   let severity: PacketRow['severity'];
   const opts = mptcpOptionsOf(p);
-  if (opts.length === 0 && ix.session[i] === -1) text += ` ${p.sport} → ${p.dport}`;
+  const sess = ix.session[i] >= 0 ? model.engine.sessions[ix.session[i]] : undefined;
   for (const o of opts) {
     text += ' ' + mptcpShort(o);
+    // The DSN relative to the sender's IDSN, as Wireshark's relative sequence numbers.
+    if (o.subtype === 'DSS' && o.dsn !== undefined && sess && ix.dir[i] !== DIR_NONE) {
+      const idsn = sess.side(ix.dir[i]).idsn;
+      if (idsn !== undefined) text += ` rdsn=${relativeSeq(o.dsn, o.dsn64, idsn)}`;
+    }
     if (o.malformed) severity = 'error';
     else if (o.truncated && !severity) severity = 'warning';
   }

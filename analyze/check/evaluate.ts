@@ -1,6 +1,7 @@
 /** Applies the rules to one analysis report: one result per rule, with the violations that decide it. */
 import type { AnalysisReport, Finding, SessionReport, Severity } from '../report-types.js';
 import { endpointMatches } from './load-rules.js';
+import type { PacketRuleMatches } from './packet-rules.js';
 import { RULES, SESSION_RULE_KEYS, type RuleDef, type RuleSeverity, type Rules, type SessionRuleValues } from './rules.js';
 
 export interface Violation {
@@ -131,7 +132,7 @@ function ruleStatus(violations: Violation[], skipped: boolean): RuleStatus {
 }
 
 /** Evaluates every rule on a report. `time` is the analysis time in seconds (for JUnit). */
-export function evaluateReport(report: AnalysisReport, rules: Rules, opts: EvaluateOptions = {}, time = 0): CaptureResult {
+export function evaluateReport(report: AnalysisReport, rules: Rules, opts: EvaluateOptions = {}, time = 0, packetMatches: readonly PacketRuleMatches[] = []): CaptureResult {
   const defs = new Map(RULES.map((d) => [d.id, d]));
   const bySession = new Map(report.sessions.map((s) => [s.id, s]));
   const perSession = new Map(report.sessions.map((s) => [s.id, sessionRules(rules, s, defs)]));
@@ -200,6 +201,21 @@ export function evaluateReport(report: AnalysisReport, rules: Rules, opts: Evalu
       }
     }
     results.push({ id: def.id, title: def.title, status: ruleStatus(violations, skipped), violations });
+  }
+  // Packet rules (rules file `packets:`): more matches than `max` is one violation naming the packets.
+  for (const m of packetMatches) {
+    const r = m.rule;
+    const max = r.max ?? 0;
+    const sev = r.severity ?? 'error';
+    const violations: Violation[] = [];
+    if (m.count > max && sev !== 'ignore') {
+      violations.push({
+        severity: sev === 'warning' && opts.strict ? 'error' : sev,
+        message: `${m.count} packet(s) match \`${r.filter}\`${max > 0 ? `, at most ${max} allowed` : ''}`,
+        packets: m.packets,
+      });
+    }
+    results.push({ id: r.id, title: r.title ?? (max > 0 ? `at most ${max} packet(s) match \`${r.filter}\`` : `no packet matches \`${r.filter}\``), status: ruleStatus(violations, sev === 'ignore'), violations });
   }
   return {
     file: report.capture.file,

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parseDocument } from 'yaml';
-import { defaultRules, type Rules, type RuleScope } from './rules.js';
+import { defaultRules, RULE_IDS, type PacketRule, type Rules, type RuleScope } from './rules.js';
+import { compileFilter, FilterError } from '../../dissect/filter/index.js';
 
 /** A rules file that cannot be read or is not valid: one line, naming the file. */
 export class RulesError extends Error {
@@ -107,6 +108,17 @@ function checkSemantics(rules: Rules, name: string): void {
       }
     });
   });
+  const ids = new Set<string>(RULE_IDS);
+  rules.packets.forEach((r, i) => {
+    if (ids.has(r.id)) throw new RulesError(`${name}: /packets/${i}/id: ${r.id} is already a rule id`);
+    ids.add(r.id);
+    try {
+      compileFilter(r.filter);
+    } catch (err) {
+      if (!(err instanceof FilterError)) throw err;
+      throw new RulesError(`${name}: /packets/${i}/filter: ${err.reason} (at column ${err.pos + 1} of ${JSON.stringify(r.filter)})`);
+    }
+  });
   for (const [at, v] of sessionValues) {
     if (v?.minSubflows !== undefined && v.maxSubflows !== undefined && v.minSubflows > v.maxSubflows) {
       throw new RulesError(`${name}: ${at}/minSubflows: must not exceed maxSubflows (${v.maxSubflows})`);
@@ -123,7 +135,7 @@ export function rulesFromValue(value: unknown, name: string): Rules {
     throw new RulesError(`${name}: ${err ? describeError(err) : 'invalid rules'}`);
   }
   const o = v as Partial<Rules>;
-  const rules: Rules = { ...defaultRules(), sessions: o.sessions ?? {}, severity: o.severity ?? {}, scopes: (o.scopes ?? []) as RuleScope[] };
+  const rules: Rules = { ...defaultRules(), sessions: o.sessions ?? {}, severity: o.severity ?? {}, scopes: (o.scopes ?? []) as RuleScope[], packets: (o.packets ?? []) as PacketRule[] };
   if (o.pair) rules.pair = o.pair;
   checkSemantics(rules, name);
   return rules;

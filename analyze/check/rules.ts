@@ -50,11 +50,23 @@ export interface PairRuleValues {
   forbidInterference?: string[];
 }
 
+/** A packet-level rule: the packets a display filter selects are violations beyond the first `max`. */
+export interface PacketRule {
+  id: string;
+  /** Wireshark display filter (docs/filters.md). */
+  filter: string;
+  title?: string;
+  severity?: RuleSeverity;
+  /** Matching packets allowed (default 0). */
+  max?: number;
+}
+
 export interface Rules {
   sessions: SessionRuleValues;
   severity: SeverityOverrides;
   scopes: RuleScope[];
   pair?: PairRuleValues;
+  packets: PacketRule[];
 }
 
 /** How a rule is evaluated. */
@@ -127,5 +139,5 @@ export const SESSION_RULE_KEYS: Readonly<Record<string, keyof SessionRuleValues>
 
 /** The rules when no rules file is given. */
 export function defaultRules(): Rules {
-  return { sessions: {}, severity: {}, scopes: [] };
+  return { sessions: {}, severity: {}, scopes: [], packets: [] };
 }

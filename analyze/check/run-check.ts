@@ -5,6 +5,7 @@ import type { EngineOptions } from '../engine.js';
 import { CaptureInputError } from '../../dissect/record.js';
 import { evaluateReport, inputErrorResult, type CaptureResult } from './evaluate.js';
 import type { Rules } from './rules.js';
+import { PacketRuleCounter } from './packet-rules.js';
 
 export interface CheckRunOptions {
   rules: Rules;
@@ -21,9 +22,10 @@ export async function checkCaptures(files: string[], opts: CheckRunOptions): Pro
   for (const file of files) {
     const t0 = performance.now();
     try {
-      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning });
+      const counter = opts.rules.packets.length > 0 ? new PacketRuleCounter(opts.rules.packets) : null;
+      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning, observer: counter ?? undefined });
       const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version });
-      results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000));
+      results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000, counter?.matches));
     } catch (err) {
       if (!(err instanceof CaptureInputError)) throw err;
       opts.onInputError?.(file, err.message);

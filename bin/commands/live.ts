@@ -22,6 +22,7 @@ export function registerLive(program: Command): void {
     .argument('[expression...]', 'BPF capture filter, as with tcpdump (or use -f)')
     .option('-i, --interface <iface>', 'capture on IFACE; repeat for several interfaces at once', collect, [])
     .option('-f, --filter <bpf>', "BPF capture filter applied in the kernel, e.g. 'tcp port 5201'")
+    .option('-Y, --display-filter <expr>', 'Wireshark display filter on what is shown (log lines, the TUI list); the capture and -w keep every packet')
     .option('-s, --snaplen <bytes>', `bytes kept of each packet (0: ${DEFAULT_SNAPLEN})`, nonNegativeInt, DEFAULT_SNAPLEN)
     .option('-c, --count <n>', 'stop after N packets', positiveInt)
     .option('--duration <seconds>', 'stop after SECONDS', seconds)
@@ -37,7 +38,7 @@ export function registerLive(program: Command): void {
     .option('--color', 'force colours (default: only on a terminal)')
     .option('--no-color', 'never use colours')
     .action(action(async (expression: string[], opts: {
-      interface: string[]; filter?: string; snaplen: number; count?: number; duration?: number; write?: string; json?: string;
+      interface: string[]; filter?: string; displayFilter?: string; snaplen: number; count?: number; duration?: number; write?: string; json?: string;
       listInterfaces?: boolean; bufferSize: number; promiscuousMode: boolean; maxBuffer: number; maxConnections: number;
       maxEvents: number; tui?: boolean; color?: boolean;
     }) => {
@@ -50,6 +51,7 @@ export function registerLive(program: Command): void {
       await runLive({
         interfaces: opts.interface,
         filter,
+        displayFilter: opts.displayFilter,
         snaplen: opts.snaplen === 0 ? DEFAULT_SNAPLEN : opts.snaplen,
         count: opts.count,
         duration: opts.duration,
