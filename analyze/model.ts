@@ -93,6 +93,8 @@ export class Conn {
   unmatchedReason?: string;
   /** Removed from the connection table (closed plain connection, or past a limit). */
   forgotten = false;
+  /** A closed plain connection kept a while for its late packets (TcpTracker.forgetPlain). */
+  lingering = false;
   /**
    * Copies of the packets seen before the handshake (first seen mid-connection), kept a short while in case the
    * SYN shows up later (packets reordered across interfaces): replayed into the session then. Null: not kept.

@@ -29,11 +29,17 @@ export function markHandshakeAcked(conn: Conn, time: number): void {
   if (conn.synTime && time >= conn.synTime) conn.rttMs = (time - conn.synTime) * 1000;
 }
 
+/** Closed plain TCP connections kept for their late packets. */
+const PLAIN_LINGER = 1024;
+
 export class TcpTracker {
   readonly conns = new Map<string, Conn>();
   /** TCP connections seen in all, plain (never MPTCP) ones already closed and forgotten, and ones past the limit. */
   connectionsSeen = 0;
   plainClosed = 0;
+  /** Closed plain connections still held (a FIFO from lingerHead; see forgetPlain). */
+  private readonly lingering: Array<Conn | undefined> = [];
+  private lingerHead = 0;
   connectionsDropped = 0;
   /** Packets of plain connections already forgotten, and of connections past --max-connections. */
   plainPackets = 0;
@@ -87,8 +93,8 @@ export class TcpTracker {
     let conn = this.conns.get(key);
     // A new SYN on a finished connection with the same 4-tuple starts a new connection.
     if (conn && p.flags & TCP_SYN && !(p.flags & TCP_ACK) && conn.synSeen && conn.dirs[0].isn !== p.seq && conn.closed !== 'open') {
-      this.conns.delete(key);
-      conn.forgotten = true;
+      if (conn.lingering) this.dropPlain(conn);
+      else { this.conns.delete(key); conn.forgotten = true; }
       conn = undefined;
     }
     if (conn) return conn;
@@ -266,10 +272,27 @@ export class TcpTracker {
     return p.win * 2 ** shift;
   }
 
-  /** A closed connection that never offered MPTCP: count it and drop its state. */
+  /**
+   * A closed connection that never offered MPTCP. Its state lingers among the last PLAIN_LINGER closed ones, so
+   * the packets that follow its FINs or RST (the last ACKs, often late or reordered across interfaces) still find
+   * their connection and window scale, as in tshark; then it is counted and dropped, which bounds memory.
+   */
   forgetPlain(conn: Conn): void {
-    if (this.conns.get(conn.key) !== conn) return;
-    this.conns.delete(conn.key);
+    if (conn.lingering || this.conns.get(conn.key) !== conn) return;
+    conn.lingering = true;
+    this.lingering.push(conn);
+    if (this.lingering.length - this.lingerHead > PLAIN_LINGER) {
+      const oldest = this.lingering[this.lingerHead]!;
+      this.lingering[this.lingerHead++] = undefined;
+      this.dropPlain(oldest);
+      if (this.lingerHead >= PLAIN_LINGER) { this.lingering.splice(0, this.lingerHead); this.lingerHead = 0; }
+    }
+  }
+
+  /** Counts a closed plain connection and drops its state (unless a new one took its 4-tuple already). */
+  private dropPlain(conn: Conn): void {
+    if (conn.forgotten) return;
+    if (this.conns.get(conn.key) === conn) this.conns.delete(conn.key);
     conn.forgotten = true;
     this.plainClosed++;
     this.plainPackets += conn.packets;

@@ -161,17 +161,37 @@ describe('DSS checksums (RFC 8684 §3.3.1)', () => {
 describe('bounded resources', () => {
   it('closed plain TCP connections are counted and forgotten', () => {
     const tr = new Trace();
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 3000; i++) {
       const sp = 2000 + i;
       tr.send({ src: C, dst: S, sport: sp, dport: 80, seq: 1, flags: 'S' });
       tr.send({ src: S, dst: C, sport: 80, dport: sp, seq: 9, ack: 2, flags: 'SA' });
       tr.send({ src: C, dst: S, sport: sp, dport: 80, seq: 2, ack: 10, flags: 'R' });
     }
     const r = tr.report();
-    expect(tr.engine.conns.size).toBe(0);
-    expect(r.capture.tcpConnections).toBe(50);
-    expect(r.capture.plainTcpConnections).toBe(50);
+    // Only the last 1024 closed ones linger (for their late packets); the rest are counted and dropped.
+    expect(tr.engine.conns.size).toBe(1024);
+    expect(r.capture.tcpConnections).toBe(3000);
+    expect(r.capture.plainTcpConnections).toBe(3000);
+    expect(r.capture.plainTcpPackets).toBe(9000);
     expect(r.sessions).toHaveLength(0);
+  });
+
+  it('the last ACK of a plain connection, after both FINs, is still that connection, with its window scale', () => {
+    const tr = new Trace();
+    const windows: number[] = [];
+    tr.engine.observe({ packet: (_p, _r, a) => { windows.push(a.window); } });
+    tr.send({ src: C, dst: S, sport: 4000, dport: 80, seq: 1, flags: 'S', options: [opt.wscale(7)] });
+    tr.send({ src: S, dst: C, sport: 80, dport: 4000, seq: 9, ack: 2, flags: 'SA', options: [opt.wscale(7)] });
+    tr.send({ src: C, dst: S, sport: 4000, dport: 80, seq: 2, ack: 10, flags: 'A', win: 100 });
+    tr.send({ src: S, dst: C, sport: 80, dport: 4000, seq: 10, ack: 2, flags: 'FA', win: 100 });
+    tr.send({ src: C, dst: S, sport: 4000, dport: 80, seq: 2, ack: 11, flags: 'FA', win: 100 });
+    // Reordered across interfaces: the client's ACK of the server's FIN comes after the server's last ACK.
+    tr.send({ src: S, dst: C, sport: 80, dport: 4000, seq: 11, ack: 3, flags: 'A', win: 100 });
+    tr.send({ src: C, dst: S, sport: 4000, dport: 80, seq: 3, ack: 11, flags: 'A', win: 100 });
+    const r = tr.report();
+    expect(r.capture.tcpConnections).toBe(1);
+    expect(r.capture.plainTcpPackets).toBe(7);
+    expect(windows.slice(2)).toEqual([12800, 12800, 12800, 12800, 12800]);
   });
 
   it('out-of-order data beyond --max-buffer becomes a gap and a BUFFER_LIMIT finding, not memory', () => {
