@@ -59,6 +59,7 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
     onInterface: (index) => { if (index >= 1 && !orderer) orderer = new TimeOrderer(analyze); },
   });
   (orderer as TimeOrderer | null)?.flush();
+  engine.captureTruncated = summary.truncated;
   const late = (orderer as TimeOrderer | null)?.late ?? 0;
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();

@@ -8,7 +8,7 @@ import { TCP_SYN } from '../dissect/packet.js';
 import type { MptcpOption } from '../dissect/mptcp.js';
 import type { HashOffload } from './hash-offload.js';
 import { Conn, Session } from './model.js';
-import { u64FromBigInt } from './u64.js';
+import { offsetBetween, u64FromBigInt } from './u64.js';
 import { addAddrHmac, addressBytes, joinHmac, tokenAndIdsn } from './mptcp-crypto.js';
 import type { EngineListener, EngineOptions } from './engine-options.js';
 import type { FindingLog } from './finding-log.js';
@@ -21,8 +21,11 @@ export class ControlPlane {
   readonly sessions: Session[] = [];
   /** Token -> session, for both sides' tokens. */
   private readonly tokens = new Map<string, Session>();
+  /** Unmatched connections in order of detection (append-only; adopted ones keep their place with another kind). */
   readonly unmatched: Conn[] = [];
   unmatchedDropped = 0;
+  /** Packets of unmatched connections past --max-unmatched (counted, not listed). */
+  unlistedPackets = 0;
   /** Hashes data-level streams on a worker thread (set by the engine before the first packet). */
   hashOffload: HashOffload | null = null;
   /** Set while observers are attached: per-packet verdicts go there. */
@@ -43,12 +46,15 @@ export class ControlPlane {
   ) {}
 
   markUnmatched(conn: Conn, reason: string, token?: string): void {
+    const listed = conn.kind === 'unmatched';
     conn.kind = 'unmatched';
     conn.unmatchedReason = reason;
     if (token) conn.joinToken = token;
+    if (listed) return;
     if (this.unmatched.length < this.opts.maxUnmatched) { this.unmatched.push(conn); return; }
     // Past the limit: count it and forget it, so a flood of unknown joins keeps memory bounded.
     this.unmatchedDropped++;
+    this.unlistedPackets += conn.packets;
     this.tracker.drop(conn);
     if (this.unmatchedDropped === 1) {
       this.log.finding(null, 'warning', 'UNMATCHED_LIMIT', `more than ${this.opts.maxUnmatched} unmatched subflows: the rest are counted, not listed (--max-unmatched)`, conn.firstPacket);
@@ -62,6 +68,7 @@ export class ControlPlane {
     if (kind === SYN_FIRST) {
       if (mpc) this.startSession(conn, mpc, n, time);
       else if (join) this.startJoin(conn, join, n, time);
+      if (conn.session) this.adopt(conn, conn.session);
       return;
     }
     if (kind !== SYNACK_FIRST) return;
@@ -72,7 +79,7 @@ export class ControlPlane {
         s.version = mpc.version ?? s.version;
         if (mpc.flags?.includes('A')) s.checksum = true;
         if (mpc.senderKey) this.learnKey(s, 1, mpc.senderKey, n);
-        this.log.event(s, { n, time: this.log.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN/ACK', version: s.version, checksum: s.checksum });
+        this.log.event(s, { n, time: this.log.relNow(), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN/ACK', version: s.version, checksum: s.checksum });
       } else {
         this.setFallback(s, 'the SYN/ACK carried no MP_CAPABLE', n, time, 'info');
       }
@@ -86,6 +93,20 @@ export class ControlPlane {
       if (this.analysis !== null && conn.hmacSynAck !== 'unverifiable') this.analysis.hmac = conn.hmacSynAck;
       if (conn.hmacSynAck === 'invalid') this.log.finding(s, 'error', 'HMAC_INVALID', `MP_JOIN SYN/ACK HMAC of subflow ${conn.subflowId} does not match the keys and nonces`, n, conn.subflowId);
     }
+  }
+
+  /**
+   * A connection whose first packets came before its SYN (capture started late or packets reordered across
+   * interfaces) was listed as unmatched: it is a subflow of `s` now, counted there only.
+   */
+  private adopt(conn: Conn, s: Session): void {
+    if (conn.unmatchedReason === undefined || !this.unmatched.includes(conn)) return;
+    // It stays in `unmatched` (append-only: the TUI indexes it) with its kind changed; reports list kind 'unmatched' only.
+    conn.unmatchedReason = undefined;
+    // The SYN itself is counted on the session by the coordinator, like every packet from now on.
+    s.packets += conn.packets - 1;
+    if (conn.start < s.start) s.start = conn.start;
+    if (conn.end > s.end) s.end = conn.end;
   }
 
   private startSession(conn: Conn, mpc: MptcpOption, n: number, time: number): void {
@@ -102,7 +123,7 @@ export class ControlPlane {
     this.sessions.push(s);
     if (mpc.senderKey) this.learnKey(s, 0, mpc.senderKey, n);
     this.listener.session?.(s);
-    this.log.event(s, { n, time: this.log.rel(time), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN', version: s.version, checksum: s.checksum, client: conn.clientText, server: conn.serverText });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'MP_CAPABLE', subflow: 0, phase: 'SYN', version: s.version, checksum: s.checksum, client: conn.clientText, server: conn.serverText });
   }
 
   private startJoin(conn: Conn, join: MptcpOption, n: number, time: number): void {
@@ -124,7 +145,7 @@ export class ControlPlane {
     d0.nonce = join.senderNonce;
     d0.addressId = join.addressId ?? null;
     d0.backup = join.backup ?? false;
-    this.log.event(s, { n, time: this.log.rel(time), type: 'MP_JOIN', subflow: conn.subflowId, client: conn.clientText, server: conn.serverText, addressId: d0.addressId, backup: d0.backup });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'MP_JOIN', subflow: conn.subflowId, client: conn.clientText, server: conn.serverText, addressId: d0.addressId, backup: d0.backup });
   }
 
   private learnKey(s: Session, side: 0 | 1, key: string, n: number): void {
@@ -147,7 +168,7 @@ export class ControlPlane {
     if (s.fallback) return;
     s.fallback = true;
     s.fallbackReason = reason;
-    this.log.event(s, { n, time: this.log.rel(time), type: 'FALLBACK', reason });
+    this.log.event(s, { n, time: this.log.relNow(), type: 'FALLBACK', reason });
     this.log.finding(s, severity, 'FALLBACK', `fell back to plain TCP: ${reason}`, n);
   }
 
@@ -161,7 +182,7 @@ export class ControlPlane {
     if (o.truncated || !s) return;
     const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
     const ev = (type: string, extra: Record<string, unknown> = {}): void =>
-      this.log.event(s, { n, time: this.log.rel(time), type, subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', ...extra });
+      this.log.event(s, { n, time: this.log.relNow(), type, subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', ...extra });
     switch (o.subtype) {
       case 'MP_CAPABLE':
         if (p.flags & TCP_SYN) return;
@@ -198,7 +219,7 @@ export class ControlPlane {
             verdict = expected.rightmost === o.hmac ? 'valid' : 'invalid';
             if (verdict === 'invalid') {
               const why = expected.leftmost === o.hmac
-                ? 'it is the leftmost 64 bits of the HMAC (as Linux before 5.10 sent), RFC 8684 §3.4.1 requires the rightmost'
+                ? 'it is the leftmost 64 bits of the HMAC, as Linux sent before its 2020 fix "mptcp: use rightmost 64 bits in ADD_ADDR HMAC"; RFC 8684 §3.4.1 requires the rightmost'
                 : 'it does not match the keys';
               this.log.finding(s, 'error', 'HMAC_INVALID', `ADD_ADDR HMAC for address ID ${o.addressId} (${o.address}) is wrong: ${why}`, n, conn.subflowId);
             }
@@ -219,13 +240,27 @@ export class ControlPlane {
         ev('MP_PRIO', { backup: o.backup, ...(o.addressId !== undefined ? { addressId: o.addressId } : {}) });
         return;
       }
-      case 'MP_FAIL':
-        ev('MP_FAIL', { dsn: o.dsn });
-        this.log.finding(s, 'error', 'MP_FAIL', `MP_FAIL on subflow ${conn.subflowId} at DSN ${o.dsn}: the receiver detected corrupted data`, n, conn.subflowId);
+      case 'MP_FAIL': {
+        // The receiver of the corrupted data sends it: the DSN is in the other direction's sequence space.
+        const ddir = sdir ^ 1;
+        const base = s.knownBase(ddir);
+        let rel = -1;
+        if (base && o.dsn !== undefined) {
+          const [hi, lo] = u64FromBigInt(BigInt(o.dsn));
+          const off = offsetBetween(hi, lo, base[0], base[1]);
+          if (off >= 0) rel = off + 1;
+        }
+        const dname = ddir === 0 ? 'c2s' : 's2c';
+        ev('MP_FAIL', rel >= 0 ? { dsn: o.dsn, relativeDsn: rel, dataDir: dname } : { dsn: o.dsn, dataDir: dname });
+        const at = rel >= 0 ? `relative DSN ${rel} (DSN ${o.dsn})` : `DSN ${o.dsn}`;
+        this.log.finding(s, 'error', 'MP_FAIL', `MP_FAIL on subflow ${conn.subflowId}: the receiver detected corrupted ${dname} data at ${at}`, n, conn.subflowId);
         return;
+      }
       case 'MP_FASTCLOSE':
         ev('MP_FASTCLOSE', { receiverKey: o.receiverKey });
-        this.log.finding(s, 'warning', 'MP_FASTCLOSE', `session closed abruptly with MP_FASTCLOSE`, n, conn.subflowId);
+        // One fact per session: the same MP_FASTCLOSE is sent on every subflow; the finding lists each packet.
+        if (s.fastclosePacket < 0) { s.fastclosePacket = n; s.fastcloseBy = sdir; }
+        this.log.finding(s, 'warning', 'MP_FASTCLOSE', `session closed abruptly with MP_FASTCLOSE, first sent by the ${s.fastcloseBy === 0 ? 'client' : 'server'}`, n);
         return;
       case 'MP_TCPRST':
         conn.closed = 'MP_TCPRST';

@@ -7,17 +7,22 @@ import type { DecodedPacket } from '../dissect/packet.js';
 import type { DssFields } from '../dissect/dss-fields.js';
 import { offsetBetween, addOffset, u64Decimal } from './u64.js';
 import type { Conn, Session } from './model.js';
-import type { DataStream } from './data-stream.js';
+import type { DataStream, GapCause, GapClassifier } from './data-stream.js';
 import { ChecksumState, type HeldChunk, type Mapping } from './mapping.js';
 import { widen32 } from './seq-math.js';
 import type { FindingLog } from './finding-log.js';
 import type { PacketAnalysis } from './packet-analysis.js';
 import type { ControlPlane } from './control-plane.js';
 import { CopyLog } from './copy-log.js';
+import type { UnmappedPiece } from './unmapped.js';
+import type { EngineOptions } from './engine-options.js';
+import type { StorePool } from './store-pool.js';
 
 /** Mappings kept below the highest acknowledged subflow sequence, and below the highest sent one without ACKs. */
 const MAPPING_KEEP_BELOW_ACK = 4 << 20;
 const MAPPING_KEEP_UNACKED = 64 << 20;
+/** Packets listed per direction for unmapped bytes given up. */
+const MAX_UNMAPPED_PACKETS = 50;
 
 export class DataPlane {
   /** Set while observers are attached: per-packet facts go there. */
@@ -26,7 +31,13 @@ export class DataPlane {
   /** First copies of data-level ranges per stream (observers only). */
   private readonly copies = new WeakMap<DataStream, CopyLog>();
 
-  constructor(private readonly log: FindingLog, private readonly control: ControlPlane) {}
+  constructor(
+    private readonly log: FindingLog,
+    private readonly control: ControlPlane,
+    private readonly opts: EngineOptions,
+    /** The engine's budget of held bytes (waiting unmapped bytes are charged to it, like out-of-order data). */
+    private readonly budget: StorePool,
+  ) {}
 
   onDss(conn: Conn, f: DssFields, d: number, sdir: 0 | 1, n: number): void {
     const time = this.log.clock.now;
@@ -53,6 +64,8 @@ export class DataPlane {
         let off = f.ack64 ? offsetBetween(f.ackHi, f.ackLo, rbase[0], rbase[1]) : widen32((f.ackLo - rbase[1]) >>> 0, rs.next);
         if (a !== null && off >= 0) a.dataAck = off + 1;
         if (rs.dataFinOffset >= 0 && off > rs.dataFinOffset) off = rs.dataFinOffset;
+        const rdir = sdir ^ 1;
+        if (off > s.dataAcked[rdir] && off - rs.highest < 1 << 30) { s.dataAcked[rdir] = off; s.dataAckedBy[rdir] = n; }
         if (off > rs.highest && off - rs.highest < 1 << 30) rs.highest = off;
       }
     }
@@ -61,8 +74,9 @@ export class DataPlane {
       if (stream.dataFinOffset < 0) {
         const off = mapOffset + (f.dataLevelLength || 1) - 1;
         stream.dataFinOffset = off;
+        s.dataFinPacket[sdir] = n;
         const dsn = addOffset(base[0], base[1], off, this.u64Scratch);
-        this.log.event(s, { n, time: this.log.rel(time), type: 'DATA_FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', dsn: u64Decimal(dsn[0], dsn[1]) });
+        this.log.event(s, { n, time: this.log.relNow(), type: 'DATA_FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c', dsn: u64Decimal(dsn[0], dsn[1]), relativeDsn: off + 1 });
       }
     }
   }
@@ -83,13 +97,14 @@ export class DataPlane {
     const payload = dataLevelLength === 0 ? Infinity : dataFin ? dataLevelLength - 1 : dataLevelLength;
     if (payload <= 0 || (dataFin && ssnRaw === 0)) return; // a DATA_FIN alone maps no bytes
     if (offset < 0) {
-      this.log.finding(s, 'error', 'MAPPING_INVALID', `a DSS mapping lies before the data-level start or cannot be placed`, n, conn.subflowId);
+      this.log.finding(s, 'error', 'MAPPING_INVALID', `a ${sdir === 0 ? 'c2s' : 's2c'} DSS mapping lies before the data-level start or cannot be placed`, n, conn.subflowId);
       return;
     }
     const ssn = widen32(ssnRaw, dir.highestEnd);
     if (csum < 0 && dir.mappings.absorb(ssn, offset, payload)) {
       if (payload !== Infinity && offset + payload > s.streams[sdir].highest) s.streams[sdir].highest = offset + payload;
       if (payload !== Infinity && offset + payload > s.lastOffset[sdir]) s.lastOffset[sdir] = offset + payload;
+      if (dir.unmapped.pieces.length > 0) this.replayUnmapped(conn, d, sdir, ssn, ssn + payload);
       return;
     }
     if (dir.mappings.findSame(ssn, offset, payload) !== null) return; // the same DSS again on a later segment
@@ -105,6 +120,7 @@ export class DataPlane {
     if (offset + mapped > s.streams[sdir].highest) s.streams[sdir].highest = offset + mapped;
     // Keep mappings for what the peer has not acknowledged (retransmissions), with a margin.
     dir.mappings.prune(dir.ackedEnd > 0 ? dir.ackedEnd - MAPPING_KEEP_BELOW_ACK : dir.highestEnd - MAPPING_KEEP_UNACKED);
+    if (stored === m && dir.unmapped.pieces.length > 0) this.replayUnmapped(conn, d, sdir, ssn, ssn + payload);
   }
 
   /**
@@ -116,7 +132,6 @@ export class DataPlane {
     const dir = conn.dirs[d];
     const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
     const len = p.payloadLength;
-    const end = rel + len;
     const buf = p.data;
     const captured = p.payloadCaptured;
     const stream = s.streams[sdir];
@@ -131,18 +146,35 @@ export class DataPlane {
       dir.dataBytes += len;
       return;
     }
-    // Walk the segment through the mappings that cover it.
+    this.walk(conn, d, sdir, rel, len, buf, p.payloadOffset, captured, n, newFrom, false);
+  }
+
+  /**
+   * Walks subflow bytes [rel, rel + len) of direction `d` through the mappings covering them into the data-level
+   * stream; `buf[base ..]` holds the first `captured` of them. Bytes new on the subflow (from `newFrom` on) that no
+   * mapping covers yet wait in the direction's unmapped queue. `replay`: the bytes come from that queue (a mapping
+   * covering them has just arrived), not from the packet being analyzed.
+   */
+  private walk(conn: Conn, d: number, sdir: 0 | 1, rel: number, len: number, buf: Buffer | null, base: number, captured: number, n: number, newFrom: number, replay: boolean): void {
+    const dir = conn.dirs[d];
+    const stream = conn.session!.streams[sdir];
+    const a = replay ? null : this.analysis;
+    const end = rel + len;
     let pos = rel;
     while (pos < end) {
       const m = dir.mappings.covering(pos);
       if (!m) {
         const next = Math.min(end, dir.mappings.nextStartAfter(pos));
-        pos = next; // unmapped bytes: nothing to place
+        const from = Math.max(pos, newFrom);
+        if (!replay && from < next) {
+          this.queueUnmapped(conn, d, sdir, from, next - from, buf, base + (from - rel), Math.max(0, Math.min(next - from, captured - (from - rel))), n);
+        }
+        pos = next;
         continue;
       }
       const pieceEnd = Math.min(end, m.ssn + m.length);
-      const startIdx = p.payloadOffset + (pos - rel);
-      const pieceCaptured = Math.max(0, Math.min(pieceEnd - pos, captured - (pos - rel)));
+      const startIdx = base + (pos - rel);
+      const pieceCaptured = buf === null ? 0 : Math.max(0, Math.min(pieceEnd - pos, captured - (pos - rel)));
       const offset = m.offset + (pos - m.ssn);
       if (a !== null && pos === rel) a.dsn = offset + 1;
       const isNew = pos >= newFrom;
@@ -160,6 +192,35 @@ export class DataPlane {
       }
       pos = pieceEnd;
     }
+  }
+
+  /** Subflow bytes no mapping covers yet: they wait (bounded by --max-buffer and --max-total-buffer). */
+  private queueUnmapped(conn: Conn, d: number, sdir: 0 | 1, ssn: number, length: number, buf: Buffer | null, start: number, captured: number, n: number): void {
+    const q = conn.dirs[d].unmapped;
+    q.add(ssn, length, buf, start, captured, n, this.log.clock.now, true, this.budget);
+    while (q.pieces.length > 0 && (q.length > this.opts.maxBuffer || this.budget.used > this.budget.limit)) {
+      this.giveUpUnmapped(conn.session!, sdir, q.shift(this.budget)!, true);
+    }
+  }
+
+  /** Unmapped bytes that will never be placed: counted for the direction's `unmapped` figures. */
+  private giveUpUnmapped(s: Session, sdir: 0 | 1, piece: UnmappedPiece, atLimit: boolean): void {
+    const u = s.unmapped[sdir];
+    u.bytes += piece.length;
+    if (atLimit) u.limitHit = true;
+    if (u.packets.length < MAX_UNMAPPED_PACKETS && !u.packets.includes(piece.packet)) u.packets.push(piece.packet);
+  }
+
+  /** A mapping now covers subflow range [from, to) of direction `d`: the bytes waiting there are placed. */
+  private replayUnmapped(conn: Conn, d: number, sdir: 0 | 1, from: number, to: number): void {
+    const pieces = conn.dirs[d].unmapped.take(from, to, this.budget);
+    const clock = this.log.clock;
+    const now = clock.now;
+    for (const q of pieces) {
+      clock.now = q.time;
+      this.walk(conn, d, sdir, q.ssn, q.length, q.bytes, 0, q.bytes.length, q.packet, q.newOnSubflow ? q.ssn : Infinity, true);
+    }
+    clock.now = now;
   }
 
   /**
@@ -186,8 +247,9 @@ export class DataPlane {
     if (this.analysis !== null && m.verdict !== 'unverifiable') this.analysis.checksum = m.verdict === 'valid';
     if (m.verdict === 'invalid') {
       const packets = [...new Set(ck.held.map((h) => h.packet))];
-      this.log.finding(s, 'error', 'DSS_CHECKSUM_MISMATCH', `DSS checksum mismatch on subflow ${conn.subflowId} for the mapping at data offset ${m.offset} (${m.length} bytes): the data was altered in transit`, packets.length ? packets : [n], conn.subflowId);
-      this.log.event(s, { n, time: this.log.rel(this.log.clock.now), type: 'DSS_CHECKSUM_MISMATCH', subflow: conn.subflowId });
+      const dname = stream === s.streams[0] ? 'c2s' : 's2c';
+      this.log.finding(s, 'error', 'DSS_CHECKSUM_MISMATCH', `DSS checksum mismatch on subflow ${conn.subflowId} for the ${dname} mapping at relative DSN ${m.offset + 1} (${m.length} bytes): the data was altered in transit`, packets.length ? packets : [n], conn.subflowId);
+      this.log.event(s, { n, time: this.log.relNow(), type: 'DSS_CHECKSUM_MISMATCH', subflow: conn.subflowId, dir: dname, relativeDsn: m.offset + 1 });
       ck.held.length = 0;
       return;
     }
@@ -211,15 +273,67 @@ export class DataPlane {
     s.released = true;
     s.streams[0].releaseHistory();
     s.streams[1].releaseHistory();
-    // Mappings only place further segments; a checksummed one still waiting for its bytes is kept for finish().
+    // Mappings only place further segments; a checksummed one still waiting for its bytes is kept for finish(), and
+    // all of them when bytes are missing (they tell at the end which subflow should have carried them).
+    if (s.streams[0].hasHoles || s.streams[1].hasHoles) return;
     for (const c of s.subflows) for (const d of c.dirs) d.mappings.dropSettled();
   }
 
+  /**
+   * Explains missing data-level bytes [from, to) of direction `sdir` at the end, with the packet proving it:
+   * `lost in capture` when the peer's DATA_ACK covers them, or when a mapping places them on a subflow whose later
+   * segment, TCP ACK or SACK went past them (the sender did send them); else `capture truncated` when the file ends inside
+   * a record, `never sent` when the session was aborted (MP_FASTCLOSE, or every subflow reset) before them,
+   * `lost in capture` when later data of an unaborted session arrived, `capture ended` when the direction was still
+   * open, else `not captured`.
+   */
+  private classifier(s: Session, sdir: 0 | 1, truncated: boolean): GapClassifier {
+    return (from, to, later) => {
+      if (s.dataAcked[sdir] > from) return { upTo: s.dataAcked[sdir], reason: 'lost in capture', packet: s.dataAckedBy[sdir] };
+      const proof = this.subflowProof(s, sdir, from);
+      if (proof !== null) return proof;
+      if (truncated) return { upTo: to, reason: 'capture truncated', packet: -1 };
+      if (s.fastclosePacket >= 0) return { upTo: to, reason: 'never sent', packet: s.fastclosePacket };
+      if (s.subflows.every((c) => c.closed === 'RST' || c.closed === 'MP_TCPRST')) {
+        return { upTo: to, reason: 'never sent', packet: Math.max(...s.subflows.map((c) => c.rstPacket)) };
+      }
+      if (later >= 0) return { upTo: to, reason: 'lost in capture', packet: later };
+      if (this.isOpen(s, sdir)) return { upTo: to, reason: 'capture ended', packet: -1 };
+      return { upTo: to, reason: 'not captured', packet: s.dataFinPacket[sdir] };
+    };
+  }
+
+  /** A mapping places data offset `from` on a subflow that saw or acknowledged later bytes: proof it was sent. */
+  private subflowProof(s: Session, sdir: 0 | 1, from: number): GapCause | null {
+    for (const c of s.subflows) {
+      const dir = c.dirs[sdir ^ c.sessionDirOfDir0];
+      for (const m of dir.mappings.list) {
+        if (from < m.offset || from >= m.offset + m.length) continue;
+        // A byte of the subflow seen, acknowledged or SACKed beyond them: TCP sends new bytes in order.
+        const ssn = m.ssn + (from - m.offset);
+        let end = dir.highestBy >= 0 ? dir.highestEnd : 0;
+        let by = dir.highestBy;
+        if (dir.ackedEnd > end) { end = dir.ackedEnd; by = dir.ackedBy; }
+        if (dir.sackedEnd > end) { end = dir.sackedEnd; by = dir.sackedBy; }
+        if (end <= ssn) continue;
+        return { upTo: m.offset + Math.min(m.length, end - m.ssn), reason: 'lost in capture', packet: by };
+      }
+    }
+    return null;
+  }
+
+  /** The direction had not ended when the capture did: no DATA_FIN, no MP_FASTCLOSE, a subflow still open. */
+  isOpen(s: Session, sdir: 0 | 1): boolean {
+    return s.streams[sdir].dataFinOffset < 0 && s.fastclosePacket < 0 && s.subflows.some((c) => c.closed === 'open');
+  }
+
   /** Closes the session's streams: pending checksum mappings are released unverified and gaps are counted. */
-  finishSession(s: Session): void {
+  finishSession(s: Session, truncated = false): void {
     for (const conn of s.subflows) {
       for (let d = 0; d < 2; d++) {
-        const sdir = d ^ conn.sessionDirOfDir0;
+        const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
+        const q = conn.dirs[d].unmapped;
+        for (let piece = q.shift(this.budget); piece !== undefined; piece = q.shift(this.budget)) this.giveUpUnmapped(s, sdir, piece, false);
         for (const m of conn.dirs[d].mappings.list) {
           if (m.checksum && m.verdict === 'pending') {
             m.verdict = 'unverifiable';
@@ -231,14 +345,20 @@ export class DataPlane {
     for (let sdir = 0; sdir < 2; sdir++) {
       const stream = s.streams[sdir];
       const startKnown = s.fallback && s.subflows.length === 1 ? s.subflows[0].synSeen : s.side(sdir).basePair !== undefined;
-      stream.finish(startKnown);
+      stream.finish(startKnown, this.classifier(s, sdir as 0 | 1, truncated));
+      const u = s.unmapped[sdir];
+      if (u.bytes > 0) {
+        if (!stream.complete) stream.missingReasons.add('unmapped');
+        this.log.finding(s, 'warning', 'DATA_UNMAPPED', `${sdir === 0 ? 'c2s' : 's2c'}: ${u.bytes} subflow bytes were never covered by a DSS mapping${u.limitHit ? ' before the buffer limit (--max-buffer) was reached' : ''}: they could not be placed at the data level`, u.packets);
+      }
       if (!stream.complete) {
         const reasons = [...stream.missingReasons].join(', ');
-        this.log.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})`, [], undefined);
+        const first = stream.gaps.length > 0 ? `, the first at relative DSN ${stream.gaps[0].offset + 1}` : '';
+        this.log.finding(s, 'warning', 'DATA_INCOMPLETE', `${sdir === 0 ? 'c2s' : 's2c'} data-level stream is incomplete: ${stream.missing} bytes missing (${reasons || 'unknown'})${first}`, [], undefined);
       }
       if (stream.bufferLimitHit) this.log.finding(s, 'warning', 'BUFFER_LIMIT', `${sdir === 0 ? 'c2s' : 's2c'}: more out-of-order data than --max-buffer (or --max-total-buffer) allows: ${stream.missing} bytes were given up as a gap, the stream is incomplete`, []);
       if (stream.conflictBytes > 0) {
-        this.log.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content`, stream.conflicts.map((c) => c.packet));
+        this.log.finding(s, 'error', 'DATA_CONFLICT', `${sdir === 0 ? 'c2s' : 's2c'}: ${stream.conflictBytes} bytes arrived twice with different content, the first at relative DSN ${stream.conflicts[0].offset + 1}`, stream.conflicts.map((c) => c.packet));
       }
     }
   }

@@ -22,8 +22,38 @@ const HASH_BATCH = 64 << 10;
 export interface StreamSink {
   /** `bytes` is valid only during the call: its memory is reused afterwards (copy what is kept). */
   data(offset: number, bytes: Buffer): void;
-  gap(offset: number, length: number, reason: string): void;
+  /** `packet`: a packet proving the gap's reason (see GapRecord), or -1. */
+  gap(offset: number, length: number, reason: string, packet: number): void;
 }
+
+/**
+ * A hole in a data-level stream: where, how long, why, and packets proving it. Reasons: `snaplen` (the packet
+ * was captured without all its payload), `lost in capture` (a later segment, a data ACK or a subflow ACK proves
+ * the bytes were sent), `never sent` (the session was aborted by MP_FASTCLOSE or resets before them),
+ * `buffer limit` (given up to bound memory), `capture truncated` (the file ends inside a record), `capture ended`
+ * (the direction was still open when the capture stopped), `not captured` (announced by a mapping or DATA_FIN,
+ * nothing proves more).
+ */
+export interface GapRecord {
+  offset: number;
+  length: number;
+  reason: string;
+  packets: number[];
+}
+
+/** Gaps listed per direction (the rest are counted in `gapsNotListed`), and proving packets per gap. */
+const MAX_GAP_RECORDS = 100;
+const MAX_GAP_PACKETS = 10;
+
+/** Why the bytes from some offset up to `upTo` are missing, and a packet proving it (-1 none). */
+export interface GapCause {
+  upTo: number;
+  reason: string;
+  packet: number;
+}
+
+/** Explains the missing bytes [from, to); `later` is the packet of the next data after them (-1: none). */
+export type GapClassifier = (from: number, to: number, later: number) => GapCause;
 
 interface Piece {
   offset: number;
@@ -53,6 +83,8 @@ export class DataStream {
   delivered = 0;
   missing = 0;
   readonly missingReasons = new Set<string>();
+  readonly gaps: GapRecord[] = [];
+  gapsNotListed = 0;
   duplicateBytes = 0;
   reinjectedBytes = 0;
   readonly conflicts: Conflict[] = [];
@@ -136,7 +168,7 @@ export class DataStream {
     }
     if (bytes === null) captured = 0;
     if (start === this.next) {
-      this.deliverPiece(offset, bytes, base, captured, start, end, 'snaplen');
+      this.deliverPiece(offset, bytes, base, captured, start, end, 'snaplen', packet);
       this.drain();
       return this.duplicateBytes - dupBefore;
     }
@@ -149,17 +181,17 @@ export class DataStream {
    * Delivers [start, end) of a piece whose data offset `origin` sits at `bytes[base]` (`captured` bytes there);
    * uncaptured bytes become a gap.
    */
-  private deliverPiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, reason: string): void {
+  private deliverPiece(origin: number, bytes: Buffer | null, base: number, captured: number, start: number, end: number, reason: string, packet: number): void {
     const capEnd = Math.min(end, origin + captured);
     if (capEnd > start && bytes) this.deliver(bytes, base + start - origin, base + capEnd - origin);
-    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
+    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason, packet);
   }
 
   /** Delivers [start, end) of a waiting piece whose data offset `origin` is the chain's first byte. */
-  private deliverChain(origin: number, chain: ByteChain, start: number, end: number, reason: string): void {
+  private deliverChain(origin: number, chain: ByteChain, start: number, end: number, reason: string, packet: number): void {
     const capEnd = Math.min(end, origin + chain.length);
     if (capEnd > start) chain.forEachRange(start - origin, capEnd - origin, (block, s, e) => this.deliver(block, s, e));
-    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason);
+    if (end > Math.max(start, capEnd)) this.gap(end - Math.max(start, capEnd), reason, packet);
   }
 
   /**
@@ -210,9 +242,10 @@ export class DataStream {
     else this.hash!.update(s === 0 && e === src.length ? src : src.subarray(s, e));
   }
 
-  private gap(length: number, reason: string): void {
+  private gap(length: number, reason: string, packet: number): void {
     this.dropHash();
-    this.sink?.gap(this.next, length, reason);
+    this.sink?.gap(this.next, length, reason, packet);
+    this.recordGap(length, reason, packet);
     this.missing += length;
     this.missingReasons.add(reason);
     this.next += length;
@@ -434,9 +467,9 @@ export class DataStream {
         this.delays.add(time > q.arrival ? time - q.arrival : 0); // timestamps may go backwards
       }
       if (q.bytes) {
-        this.deliverChain(q.offset, q.bytes, this.next, qEnd, q.reason);
+        this.deliverChain(q.offset, q.bytes, this.next, qEnd, q.reason, q.packet);
         q.bytes.release(this.budget);
-      } else if (q.content === 0) this.deliverPiece(q.offset, null, 0, 0, this.next, qEnd, q.reason);
+      } else if (q.content === 0) this.deliverPiece(q.offset, null, 0, 0, this.next, qEnd, q.reason, q.packet);
       else this.countPiece(q, qEnd);
     }
   }
@@ -449,7 +482,7 @@ export class DataStream {
     this.delivered += content;
     this.next += content;
     this.historyValidFrom = this.next;
-    if (part > content) this.gap(part - content, q.reason);
+    if (part > content) this.gap(part - content, q.reason, q.packet);
   }
 
   /** `drain` at time `time` (the first waiting piece's arrival, when giving up on a hole). */
@@ -466,25 +499,51 @@ export class DataStream {
     if (reason === 'buffer limit') this.bufferLimitHit = true;
     while ((this.pendingBytes > this.maxBuffer / 2 || this.budget.used > this.budget.limit) && this.pending.length > 0) {
       const first = this.pending[0];
-      if (first.offset > this.next) this.gap(first.offset - this.next, reason);
+      if (first.offset > this.next) this.gap(first.offset - this.next, reason, first.packet);
       this.drainAt(first.arrival);
     }
   }
 
+  /** Bytes are still missing: holes before waiting pieces, or bytes announced beyond what arrived. */
+  get hasHoles(): boolean {
+    return this.pending.length > 0 || this.highest > this.next || this.dataFinOffset > this.next;
+  }
+
   /**
-   * Ends the stream: waiting pieces are delivered after gaps ("not captured"), and bytes mapped or
-   * announced up to DATA_FIN but never seen count as missing. `startKnown` is false when the data-level
-   * start (IDSN) was never learned.
+   * Ends the stream: the holes before waiting pieces, and bytes mapped or announced up to DATA_FIN but never seen,
+   * become gaps, each explained by `classify` (default: `lost in capture` before later data, else `not captured`).
+   * `startKnown` is false when the data-level start (IDSN) was never learned.
    */
-  finish(startKnown: boolean): void {
+  finish(startKnown: boolean, classify: GapClassifier = defaultCause): void {
     while (this.pending.length > 0) {
       const first = this.pending[0];
-      if (first.offset > this.next) this.gap(first.offset - this.next, 'not captured');
+      this.explain(first.offset, first.packet, classify);
       this.drainAt(first.arrival);
     }
-    const end = Math.max(this.highest, this.dataFinOffset >= 0 ? this.dataFinOffset : 0);
-    if (end > this.next) this.gap(end - this.next, 'not captured');
+    this.explain(Math.max(this.highest, this.dataFinOffset >= 0 ? this.dataFinOffset : 0), -1, classify);
     if (!startKnown) { this.dropHash(); this.missingReasons.add('start of the data not captured'); }
+  }
+
+  /** Declares [next, to) missing, in as many gaps as `classify` finds causes. */
+  private explain(to: number, later: number, classify: GapClassifier): void {
+    while (this.next < to) {
+      const c = classify(this.next, to, later);
+      const upTo = c.upTo > this.next ? Math.min(c.upTo, to) : to;
+      this.gap(upTo - this.next, c.reason, c.packet);
+    }
+  }
+
+  /** Lists a gap: merged into the previous one when it continues it with the same reason. */
+  private recordGap(length: number, reason: string, packet: number): void {
+    const gaps = this.gaps;
+    const last = gaps.length > 0 ? gaps[gaps.length - 1] : null;
+    if (last !== null && last.reason === reason && last.offset + last.length === this.next) {
+      last.length += length;
+      if (packet >= 0 && last.packets.length < MAX_GAP_PACKETS && !last.packets.includes(packet)) last.packets.push(packet);
+      return;
+    }
+    if (gaps.length >= MAX_GAP_RECORDS) { this.gapsNotListed++; return; }
+    gaps.push({ offset: this.next, length, reason, packets: packet >= 0 ? [packet] : [] });
   }
 
   /** sha256 of the delivered bytes, when every byte was delivered (no gap). */
@@ -512,6 +571,10 @@ export class DataStream {
   get complete(): boolean {
     return this.hash !== null;
   }
+}
+
+function defaultCause(_from: number, to: number, later: number): GapCause {
+  return later >= 0 ? { upTo: to, reason: 'lost in capture', packet: later } : { upTo: to, reason: 'not captured', packet: -1 };
 }
 
 function mergeArrivals(into: Piece, from: Piece): void {

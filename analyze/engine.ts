@@ -18,6 +18,8 @@ import type { CaptureRecord } from '../dissect/record.js';
 import type { DecodedPacket } from '../dissect/packet.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../dissect/packet.js';
 import { newDssFields } from '../dissect/dss-fields.js';
+import { decodePacket } from '../dissect/decode.js';
+import { newDecodedPacket } from '../dissect/packet.js';
 import type { Conn, Session } from './model.js';
 import { widen32 } from './seq-math.js';
 import type { Finding, HmacVerdict, Severity, SessionEvent } from './report-types.js';
@@ -30,6 +32,11 @@ import { DataPlane } from './data-plane.js';
 import { newPacketAnalysis, resetPacketAnalysis, type PacketAnalysis, type PacketObserver } from './packet-analysis.js';
 
 export { DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine-options.js';
+
+/** Packets of a connection first seen mid-connection kept for a SYN that may still come (reordered capture). */
+const EARLY_WINDOW_S = 2;
+const EARLY_MAX_PACKETS = 64;
+const EARLY_MAX_BYTES = 256 << 10;
 export { findingCodesByPacket, type PacketAnalysis, type PacketObserver } from './packet-analysis.js';
 
 /** Session/subflow tag of the last packet pushed. */
@@ -52,9 +59,11 @@ export class AnalysisEngine {
   /** Out-of-order data of all streams: its byte budget and its recycled stores. */
   readonly budget = new StorePool();
   /** The time of the packet being analyzed (read by the hot paths and the data-level streams; see DataStream.place). */
-  readonly clock: EngineClock = { now: 0, first: -1 };
+  readonly clock: EngineClock = { now: 0, first: -1, sec: 0, nsec: 0, firstSec: 0, firstNsec: 0 };
   /** Tag of the last packet pushed (a reused object: read it right after push), or null. */
   lastTag: PacketTag | null = null;
+  /** Set before `finish()` when the capture file ends inside a packet record (a finding, and the reason of trailing gaps). */
+  captureTruncated = false;
   readonly tracker: TcpTracker;
   readonly control: ControlPlane;
   readonly data: DataPlane;
@@ -74,7 +83,7 @@ export class AnalysisEngine {
     this.log = new FindingLog(opts.maxEvents, listener, this.clock);
     this.tracker = new TcpTracker(opts, this.log, this.clock);
     this.control = new ControlPlane(opts, this.log, this.tracker, this.budget, listener);
-    this.data = new DataPlane(this.log, this.control);
+    this.data = new DataPlane(this.log, this.control, opts, this.budget);
   }
 
   get sessions(): Session[] { return this.control.sessions; }
@@ -106,9 +115,11 @@ export class AnalysisEngine {
     const time = rec.tsSec + rec.tsNsec / 1e9;
     const clock = this.clock;
     clock.now = time;
+    clock.sec = rec.tsSec;
+    clock.nsec = rec.tsNsec;
     this.packets++;
     this.lastTag = null;
-    if (clock.first < 0) clock.first = time;
+    if (clock.first < 0) { clock.first = time; clock.firstSec = rec.tsSec; clock.firstNsec = rec.tsNsec; }
     this.lastTime = time;
     // Timestamps can go backwards (clock steps, merged or damaged files): spans use min and max.
     if (time < this.minTime) this.minTime = time;
@@ -125,14 +136,22 @@ export class AnalysisEngine {
     const tracker = this.tracker;
     const conn = tracker.connFor(p, rec.n);
     if (!conn) { if (a !== null) this.notify(p, rec, a); return; }
-    if (tracker.created && !(p.flags & TCP_SYN) && sc.mptcpCount > 0) this.control.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
-    const d = tracker.isFromClient(conn, p) ? 0 : 1;
+    let d = tracker.isFromClient(conn, p) ? 0 : 1;
     tracker.count(conn, p, d, rec.n, time);
+    if (tracker.created && !(p.flags & TCP_SYN) && sc.mptcpCount > 0) {
+      this.control.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
+      if (!conn.forgotten) conn.early = [];
+    }
+    if (conn.early !== null && !conn.synSeen && !conn.synAckSeen) this.keepEarly(conn, p, rec, time);
     if (sc.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
     if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc.tsval, sc.tsecr);
-    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d);
-    if (p.flags & TCP_SYN) this.control.onSyn(conn, tracker.onSyn(conn, p, d, sc.wscale), opts, d, rec.n, time);
+    if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d, rec.n, sc.hasSack ? sc.sackRight : -1);
+    if (p.flags & TCP_SYN) {
+      const kind = tracker.onSyn(conn, p, d, sc.wscale);
+      if (tracker.swapped) d ^= 1;
+      this.control.onSyn(conn, kind, opts, d, rec.n, time);
+    }
     const s = conn.session;
     const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
     let deliveredBefore = 0;
@@ -165,18 +184,19 @@ export class AnalysisEngine {
     if (sc.hasDss && s) this.data.onDss(conn, sc.dss, d, sdir, rec.n);
     let segmentSeen = false;
     if (s && p.payloadLength > 0 && !(p.flags & TCP_SYN) && conn.dirs[d].isn >= 0) {
-      tracker.segment(conn, p, d);
+      tracker.segment(conn, p, d, rec.n);
       segmentSeen = true;
       this.data.onPayload(conn, p, d, rec.n, tracker.segRel, tracker.segNewFrom);
     }
     if (p.flags & TCP_FIN && tracker.onFin(conn, d) && s) {
-      this.log.event(s, { n: rec.n, time: this.log.rel(time), type: 'FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
+      this.log.event(s, { n: rec.n, time: this.log.relNow(), type: 'FIN', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
     }
     if (conn.kind === 'plain' && (conn.closed !== 'open' || p.flags & TCP_RST)) tracker.forgetPlain(conn);
     else if (s && conn.closed !== 'open' && !s.released && s.subflows.every((c) => c.closed !== 'open')) this.data.releaseSession(s);
-    if (p.flags & TCP_RST && tracker.onRst(conn) && s) {
-      this.log.event(s, { n: rec.n, time: this.log.rel(time), type: 'RST', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
+    if (p.flags & TCP_RST && tracker.onRst(conn, rec.n) && s) {
+      this.log.event(s, { n: rec.n, time: this.log.relNow(), type: 'RST', subflow: conn.subflowId, dir: sdir === 0 ? 'c2s' : 's2c' });
     }
+    if (conn.early !== null && conn.session !== null && conn.handshakeAcked) this.replayEarly(conn);
     if (a !== null) {
       this.describe(a, conn, p, d, segmentSeen);
       if (s) {
@@ -186,6 +206,65 @@ export class AnalysisEngine {
       }
       this.notify(p, rec, a);
     }
+  }
+
+  /** Keeps a copy of a packet of a connection whose handshake was not seen yet (bounded; see Conn.early). */
+  private keepEarly(conn: Conn, p: DecodedPacket, rec: CaptureRecord, time: number): void {
+    const size = p.end - p.start;
+    if (time - conn.start > EARLY_WINDOW_S || conn.early!.length >= EARLY_MAX_PACKETS || conn.earlyBytes + size > EARLY_MAX_BYTES || this.budget.used + size > this.budget.limit) {
+      this.dropEarly(conn);
+      return;
+    }
+    conn.early!.push({ n: rec.n, linktype: rec.linktype, tsSec: rec.tsSec, tsNsec: rec.tsNsec, len: rec.len, bytes: Buffer.from(p.data.subarray(p.start, p.end)) });
+    conn.earlyBytes += size;
+    this.budget.used += size;
+  }
+
+  private dropEarly(conn: Conn): void {
+    this.budget.used -= conn.earlyBytes;
+    conn.earlyBytes = 0;
+    conn.early = null;
+  }
+
+  /**
+   * The handshake of a connection first seen mid-connection has now been seen (its packets were reordered across
+   * interfaces): the data-level content of the packets kept from before it is placed, as if they came now.
+   */
+  private replayEarly(conn: Conn): void {
+    const list = conn.early!;
+    this.dropEarly(conn);
+    const clock = this.clock;
+    const saved = [clock.now, clock.sec, clock.nsec];
+    // Per-packet observer facts belong to the packet being analyzed, not to these.
+    this.log.analysis = this.control.analysis = this.data.analysis = null;
+    const p = newDecodedPacket();
+    const sc = new OptionScan();
+    const tracker = this.tracker;
+    for (const e of list) {
+      const rec: CaptureRecord = { n: e.n, iface: 0, linktype: e.linktype, tsSec: e.tsSec, tsNsec: e.tsNsec, tsDigits: 9, caplen: e.bytes.length, len: e.len, data: e.bytes };
+      decodePacket(rec, p);
+      if (!p.isTcp) continue;
+      clock.now = e.tsSec + e.tsNsec / 1e9;
+      clock.sec = e.tsSec;
+      clock.nsec = e.tsNsec;
+      sc.scan(p);
+      const d = tracker.isFromClient(conn, p) ? 0 : 1;
+      const sdir = (d ^ conn.sessionDirOfDir0) as 0 | 1;
+      if (p.flags & TCP_ACK) tracker.onAck(conn, p, d, e.n, sc.hasSack ? sc.sackRight : -1);
+      for (const o of sc.others) {
+        if (o.subtype !== 'DSS' || o.malformed || o.truncated) continue;
+        dssFromOption(o, this.dss2);
+        this.data.onDss(conn, this.dss2, d, sdir, e.n);
+      }
+      if (sc.hasDss) this.data.onDss(conn, sc.dss, d, sdir, e.n);
+      if (p.payloadLength > 0 && !(p.flags & TCP_SYN) && conn.dirs[d].isn >= 0) {
+        tracker.segment(conn, p, d, e.n);
+        this.data.onPayload(conn, p, d, e.n, tracker.segRel, tracker.segNewFrom);
+      }
+    }
+    [clock.now, clock.sec, clock.nsec] = saved;
+    const a = this.observing ? this.analysis : null;
+    this.log.analysis = this.control.analysis = this.data.analysis = a;
   }
 
   /** Fills the TCP and session fields of the packet analysis (observers only). */
@@ -200,7 +279,10 @@ export class AnalysisEngine {
     if (p.flags & TCP_ACK && other.isn >= 0) a.ack = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
     a.window = tracker.scaledWindow(conn, p, d);
     a.windowShift = tracker.windowShift;
-    if (segmentSeen) a.retransmission = tracker.segRel < tracker.segNewFrom;
+    if (segmentSeen) {
+      a.retransmission = tracker.segRetransmission;
+      a.outOfOrder = tracker.segOutOfOrder;
+    }
     const s = conn.session;
     if (s) {
       a.session = s.id;
@@ -231,9 +313,13 @@ export class AnalysisEngine {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.captureTruncated) {
+      this.log.finding(null, 'warning', 'CAPTURE_TRUNCATED', `the capture file ends inside a packet record (read up to packet ${this.packets})`, this.packets > 0 ? [this.packets] : []);
+    }
     for (const s of this.sessions) {
+      for (const c of s.subflows) if (c.early !== null) this.replayEarly(c);
       this.control.finishSession(s);
-      this.data.finishSession(s);
+      this.data.finishSession(s, this.captureTruncated);
     }
     for (const o of this.observers) o.finish?.();
   }

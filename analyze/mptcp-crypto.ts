@@ -40,7 +40,7 @@ export function addAddrHmac(senderKey: string, receiverKey: string, addressId: n
   portBytes.writeUInt16BE(port ?? 0);
   const msg = Buffer.concat([Buffer.from([addressId]), addressBytes, portBytes]);
   const digest = hmac(1, senderKey, receiverKey, msg);
-  // Linux before 5.10 sent the leftmost 64 bits; callers use it only to explain an invalid verdict.
+  // Linux sent the leftmost 64 bits before its 2020 fix ("mptcp: use rightmost 64 bits in ADD_ADDR HMAC"); callers use it only to explain an invalid verdict.
   return { rightmost: digest.toString('hex', digest.length - 8), leftmost: digest.toString('hex', 0, 8) };
 }
 

@@ -6,7 +6,7 @@
 import type { DecodedPacket } from '../dissect/packet.js';
 import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { decodeMptcpOption, type MptcpOption } from '../dissect/mptcp.js';
-import { TCPOPT_MPTCP, TCPOPT_TIMESTAMP, TCPOPT_WSCALE } from '../dissect/tcp.js';
+import { TCPOPT_MPTCP, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCPOPT_WSCALE } from '../dissect/tcp.js';
 import { newDssFields, readDss, type DssFields } from '../dissect/dss-fields.js';
 import { be32 } from '../dissect/bytes.js';
 import { u64FromBigInt } from './u64.js';
@@ -24,6 +24,9 @@ export class OptionScan {
   tsecr = -1;
   /** Window scale shift count (-1: no window scale option). */
   wscale = -1;
+  /** Right edge of the first SACK block (sequence number), when `hasSack`. */
+  hasSack = false;
+  sackRight = 0;
 
   scan(p: DecodedPacket): void {
     const buf = p.data;
@@ -33,6 +36,7 @@ export class OptionScan {
     this.mptcpCount = 0;
     this.tsval = -1;
     this.wscale = -1;
+    this.hasSack = false;
     if (this.others.length > 0) this.others = [];
     let off = p.tcpOffset + 20;
     while (off < end) {
@@ -51,6 +55,13 @@ export class OptionScan {
         else this.others.push(decodeMptcpOption(buf, off, len));
       } else if (kind === TCPOPT_WSCALE && len === 3) {
         this.wscale = buf[off + 2];
+      } else if (kind === TCPOPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+        // The highest right edge of the blocks (they may come in any order).
+        for (let b = off + 2; b < off + len; b += 8) {
+          const right = be32(buf, b + 4);
+          if (!this.hasSack || ((right - this.sackRight) | 0) > 0) this.sackRight = right;
+          this.hasSack = true;
+        }
       }
       off += len;
     }

@@ -36,13 +36,30 @@ export interface DelayFigures {
   maxMs: number;
 }
 
+export interface GapReport {
+  /** Data offset of the first missing byte (0 = the first data byte, i.e. relative DSN - 1). */
+  offset: number;
+  length: number;
+  reason: string;
+  packets: number[];
+}
+
 export interface DirectionReport {
   bytes: number;
   complete: boolean;
   sha256?: string;
   missing: number;
   missingReasons: string[];
+  /** Every hole (up to 100; `gapsNotListed` counts the rest) with its reason and the packets proving it. */
+  gaps: GapReport[];
+  gapsNotListed?: number;
+  /** Subflow payload bytes no DSS mapping ever covered (they could not be placed). */
+  unmappedBytes: number;
   dataFin: boolean;
+  /** The direction had not ended when the capture did (no DATA_FIN, no MP_FASTCLOSE, a subflow still open). */
+  open: boolean;
+  /** Data-level bytes before DATA_FIN, when it was seen. */
+  length?: number;
   reinjectedBytes: number;
   duplicateBytes: number;
   conflictingBytes: number;
@@ -67,6 +84,7 @@ export interface SubflowReport {
   dataBytes: { c2s: number; s2c: number };
   reinjectedBytes: number;
   retransmissions: number;
+  outOfOrder: number;
   rttMs?: number;
   tsRttMs?: { samples: number; min: number; avg: number };
   start: number;
@@ -118,6 +136,8 @@ export interface CaptureSummary {
   truncated: boolean;
   tcpConnections: number;
   plainTcpConnections: number;
+  plainTcpPackets: number;
+  unlistedTcpPackets: number;
 }
 
 export interface AnalysisReport {

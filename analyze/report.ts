@@ -1,7 +1,6 @@
 /** Turns the engine's state into the documented JSON report (docs/analyze-json.md). */
 import type { AnalysisEngine } from './engine.js';
 import type { Conn, Session } from './model.js';
-import type { DataStream } from './data-stream.js';
 import type { AnalysisReport, DirectionReport, SessionReport, SubflowReport, UnmatchedReport } from './report-types.js';
 
 export interface CaptureInfo {
@@ -13,14 +12,18 @@ export interface CaptureInfo {
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-function directionReport(st: DataStream): DirectionReport {
+function directionReport(engine: AnalysisEngine, s: Session, sdir: 0 | 1): DirectionReport {
+  const st = s.streams[sdir];
   const sha256 = st.complete ? st.digest() : undefined;
   const r: DirectionReport = {
     bytes: st.delivered,
     complete: sha256 !== undefined,
     missing: st.missing,
     missingReasons: [...st.missingReasons],
+    gaps: st.gaps.map((g) => ({ offset: g.offset, length: g.length, reason: g.reason, packets: [...g.packets] })),
+    unmappedBytes: s.unmapped[sdir].bytes,
     dataFin: st.dataFinOffset >= 0,
+    open: engine.data.isOpen(s, sdir),
     reinjectedBytes: st.reinjectedBytes,
     duplicateBytes: st.duplicateBytes,
     conflictingBytes: st.conflictBytes,
@@ -33,6 +36,8 @@ function directionReport(st: DataStream): DirectionReport {
     },
   };
   if (sha256) r.sha256 = sha256;
+  if (st.dataFinOffset >= 0) r.length = st.dataFinOffset;
+  if (st.gapsNotListed > 0) r.gapsNotListed = st.gapsNotListed;
   return r;
 }
 
@@ -55,6 +60,7 @@ function subflowReport(engine: AnalysisEngine, c: Conn): SubflowReport {
     dataBytes: { c2s: cd.dataBytes, s2c: sd.dataBytes },
     reinjectedBytes: cd.reinjectedBytes + sd.reinjectedBytes,
     retransmissions: cd.retransmissions + sd.retransmissions,
+    outOfOrder: cd.outOfOrder + sd.outOfOrder,
     start: c.start,
     end: c.end,
     firstPacket: c.firstPacket,
@@ -92,7 +98,7 @@ function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
     duration: round3(s.end - s.start),
     packets: s.packets,
     subflows: s.subflows.map((c) => subflowReport(engine, c)),
-    data: { c2s: directionReport(s.streams[0]), s2c: directionReport(s.streams[1]) },
+    data: { c2s: directionReport(engine, s, 0), s2c: directionReport(engine, s, 1) },
     events: s.events,
     findings: s.findings,
   };
@@ -116,7 +122,8 @@ function unmatchedReport(c: Conn): UnmatchedReport {
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
   let plain = engine.plainClosed;
-  for (const c of engine.conns.values()) if (c.kind === 'plain') plain++;
+  let plainPackets = engine.tracker.plainPackets;
+  for (const c of engine.conns.values()) if (c.kind === 'plain') { plain++; plainPackets += c.packets; }
   const start = engine.packets === 0 ? 0 : engine.minTime;
   const end = engine.packets === 0 ? 0 : engine.maxTime;
   return {
@@ -134,9 +141,11 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       truncated: info.truncated,
       tcpConnections: engine.connectionsSeen,
       plainTcpConnections: plain,
+      plainTcpPackets: plainPackets,
+      unlistedTcpPackets: engine.tracker.droppedPackets + engine.control.unlistedPackets,
     },
     sessions: engine.sessions.map((s) => sessionReport(engine, s)),
-    unmatched: engine.unmatched.map(unmatchedReport),
+    unmatched: engine.unmatched.filter((c) => c.kind === 'unmatched').map(unmatchedReport),
     findings: [...engine.findings, ...engine.sessions.flatMap((s) => s.findings)],
   };
 }

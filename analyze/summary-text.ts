@@ -1,6 +1,6 @@
 /** The human-readable summary printed by `analyze`. */
 import { Chalk } from 'chalk';
-import type { AnalysisReport, DirectionReport, Finding, SessionReport } from './report-types.js';
+import type { AnalysisReport, DirectionReport, Finding, SessionReport, SubflowReport } from './report-types.js';
 
 function bytesText(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -48,7 +48,22 @@ function dirLine(name: string, d: DirectionReport, seconds: number): string {
   let line = `  ${name}: ${bytesText(d.bytes)} (${d.bytes} bytes), ${rate(d.bytes, seconds)}, ${state}`;
   if (d.reinjectedBytes) line += `, ${d.reinjectedBytes} reinjected`;
   if (d.reorderDelay.samples) line += `, reordering p50 ${d.reorderDelay.p50Ms} ms p95 ${d.reorderDelay.p95Ms} ms max ${d.reorderDelay.maxMs} ms`;
+  if (d.open) line += ', still open at the end of the capture';
   return line;
+}
+
+/** The first gaps of a direction with their reason and proving packets. */
+function gapLines(d: DirectionReport): string[] {
+  const shown = d.gaps.slice(0, 5).map((g) => `    gap at data offset ${g.offset}: ${g.length} bytes, ${g.reason}${g.packets.length ? ` (packet ${g.packets.join(', ')})` : ''}`);
+  const more = d.gaps.length - shown.length + (d.gapsNotListed ?? 0);
+  if (more > 0) shown.push(`    … ${more} more gaps (see --json)`);
+  return shown;
+}
+
+/** A join's HMAC verdict and which HMACs it rests on (the third ACK's is checked only when it was captured). */
+function hmacText(f: SubflowReport): string {
+  const checked = [f.hmacSynAck !== 'unverifiable' ? 'SYN/ACK' : '', f.hmacAck !== 'unverifiable' ? 'ACK' : ''].filter(Boolean).join('+');
+  return checked ? `${f.hmac} (${checked})` : (f.hmac ?? '-');
 }
 
 function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor: (f: Finding) => (t: string) => string): string[] {
@@ -57,13 +72,13 @@ function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor:
   out.push(c.bold(`Session ${s.id}: MPTCP v${s.version} ${first ? `${first.client} → ${first.server}` : ''}${s.fallback ? c.yellow(` FALLBACK (${s.fallbackReason})`) : ''}`));
   out.push(`  client key ${s.client.key ?? '?'} token ${s.client.token ?? '?'}   server key ${s.server.key ?? '?'} token ${s.server.token ?? '?'}`);
   out.push(`  checksums ${s.checksum ? 'on' : 'off'}, ${s.subflows.length} subflow(s), ${s.packets} packets, ${s.duration.toFixed(3)} s`);
-  out.push(dirLine('c2s', s.data.c2s, s.duration), dirLine('s2c', s.data.s2c, s.duration));
+  out.push(dirLine('c2s', s.data.c2s, s.duration), ...gapLines(s.data.c2s), dirLine('s2c', s.data.s2c, s.duration), ...gapLines(s.data.s2c));
   const rows = [['#', 'client', 'server', 'ids', 'backup', 'pkts', 'bytes', 'reinj', 'retx', 'rtt ms', 'hmac', 'end']];
   for (const f of s.subflows) {
     rows.push([
       String(f.id), f.client, f.server, `${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}`, f.backup ? 'yes' : 'no',
       String(f.packets), String(f.bytes), String(f.reinjectedBytes), String(f.retransmissions),
-      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? (f.hmac ?? '-') : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
+      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? hmacText(f) : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
     ]);
   }
   out.push(...table(rows).map((l, i) => (i === 0 ? c.dim(`  ${l}`) : `  ${l}`)));

@@ -14,6 +14,8 @@ import type { EngineClock, FindingLog } from './finding-log.js';
 
 /** Slots of the connection cache (a power of two). */
 const CONN_CACHE_SIZE = 64;
+/** Unseen ranges remembered per direction (beyond them, the lowest count as seen). */
+const MAX_HOLES = 64;
 
 /** What a SYN-flagged segment was (see `onSyn`). */
 export const SYN_REPEATED = 0;
@@ -33,11 +35,18 @@ export class TcpTracker {
   connectionsSeen = 0;
   plainClosed = 0;
   connectionsDropped = 0;
+  /** Packets of plain connections already forgotten, and of connections past --max-connections. */
+  plainPackets = 0;
+  droppedPackets = 0;
   /** Set by `connFor`: the packet created its connection. */
   created = false;
-  /** Set by `segment`: the segment's relative sequence number, and where its bytes new on the subflow begin. */
+  /** Set by `onSyn`: the connection's ends were swapped (it was first seen from the server side). */
+  swapped = false;
+  /** Set by `segment`: the segment's relative sequence number, where its bytes new on the subflow begin, and its kind. */
   segRel = 0;
   segNewFrom = 0;
+  segRetransmission = false;
+  segOutOfOrder = false;
   /** Set by `scaledWindow`: the shift applied (-1 unknown). */
   windowShift = -1;
   private readonly connCache: Array<Conn | undefined> = new Array(CONN_CACHE_SIZE).fill(undefined);
@@ -85,6 +94,7 @@ export class TcpTracker {
     if (conn) return conn;
     if (this.conns.size >= this.opts.maxConnections) {
       this.connectionsDropped++;
+      this.droppedPackets++;
       this.log.finding(null, 'warning', 'CONNECTION_LIMIT', `more than ${this.opts.maxConnections} TCP connections open at once: later ones not analyzed (--max-connections)`, n);
       return null;
     }
@@ -99,6 +109,8 @@ export class TcpTracker {
       Buffer.from(p.data.subarray(cOff, cOff + alen)),
       p.ipVersion,
       synAck ? p.dport : p.sport,
+      Buffer.from(p.data.subarray(sOff, sOff + alen)),
+      synAck ? p.sport : p.dport,
     );
     conn.id = this.connectionsSeen;
     conn.firstPacket = n;
@@ -129,11 +141,16 @@ export class TcpTracker {
   }
 
   /** The ACK covers the other direction's bytes (mappings below it will not be needed again). */
-  onAck(conn: Conn, p: DecodedPacket, d: number): void {
+  onAck(conn: Conn, p: DecodedPacket, d: number, n: number, sackRight = -1): void {
     const other = conn.dirs[d ^ 1];
     if (other.isn >= 0) {
       const acked = widen32((p.ack - other.isn) >>> 0, other.highestEnd);
-      if (acked > other.ackedEnd && acked <= other.highestEnd + 1) other.ackedEnd = acked;
+      if (acked > other.ackedEnd && acked <= other.highestEnd + 1) { other.ackedEnd = acked; other.ackedBy = n; }
+      if (sackRight >= 0) {
+        // SACKed bytes reached the peer: they, and every byte before them on the subflow, were sent.
+        const sacked = widen32((sackRight - other.isn) >>> 0, other.highestEnd);
+        if (sacked > other.sackedEnd && sacked - other.highestEnd < 1 << 30) { other.sackedEnd = sacked; other.sackedBy = n; }
+      }
     }
   }
 
@@ -142,8 +159,15 @@ export class TcpTracker {
    * each, SYN_REPEATED for a retransmitted one.
    */
   onSyn(conn: Conn, p: DecodedPacket, d: number, wscale: number): number {
-    const dir = conn.dirs[d];
     const isSynAck = (p.flags & TCP_ACK) !== 0;
+    this.swapped = false;
+    // Packets before the handshake (capture reordering) made the first sender the client: the SYN's sender is.
+    if (!conn.synSeen && !conn.synAckSeen && d === (isSynAck ? 0 : 1)) {
+      conn.swapEnds();
+      d ^= 1;
+      this.swapped = true;
+    }
+    const dir = conn.dirs[d];
     if (dir.isn < 0 || !conn.synSeen) dir.isn = p.seq;
     if (!isSynAck) {
       if (conn.synSeen) return SYN_REPEATED;
@@ -184,17 +208,34 @@ export class TcpTracker {
   }
 
   /**
-   * A payload segment of direction `d` (whose ISN is known): sets `segRel` and `segNewFrom`, counts a
-   * retransmission, and advances the highest sequence seen.
+   * A payload segment of direction `d` (whose ISN is known): sets `segRel`, `segNewFrom` and the segment's kind,
+   * and advances the highest sequence seen. A retransmission repeats subflow bytes already seen on the subflow;
+   * a segment whose bytes are all new but lie below the highest sequence (it fills a hole) is out of order.
    */
-  segment(conn: Conn, p: DecodedPacket, d: number): void {
+  segment(conn: Conn, p: DecodedPacket, d: number, n: number): void {
     const dir = conn.dirs[d];
-    const rel = widen32((p.seq - dir.isn) >>> 0, dir.highestEnd);
+    const high = dir.highestEnd;
+    const rel = widen32((p.seq - dir.isn) >>> 0, high);
     const end = rel + p.payloadLength;
-    if (rel < dir.highestEnd) dir.retransmissions++;
     this.segRel = rel;
-    this.segNewFrom = Math.max(rel, dir.highestEnd);
-    if (end > dir.highestEnd) dir.highestEnd = end;
+    this.segRetransmission = false;
+    this.segOutOfOrder = false;
+    this.segNewFrom = rel;
+    if (rel < high) {
+      const below = Math.min(end, high);
+      const filled = dir.holes.length > 0 ? fillHoles(dir.holes, rel, below) : 0;
+      if (filled < below - rel) {
+        this.segRetransmission = true;
+        dir.retransmissions++;
+        this.segNewFrom = high;
+      } else {
+        this.segOutOfOrder = true;
+        dir.outOfOrder++;
+      }
+    } else if (rel > high) {
+      addHole(dir.holes, high, rel);
+    }
+    if (end > high) { dir.highestEnd = end; dir.highestBy = n; }
   }
 
   /** A FIN from direction `d`: true when it is the first one. */
@@ -207,7 +248,8 @@ export class TcpTracker {
   }
 
   /** A RST: true when the connection is (now or already) closed by a reset. */
-  onRst(conn: Conn): boolean {
+  onRst(conn: Conn, n: number): boolean {
+    conn.rstPacket = n;
     if (conn.closed === 'open' || conn.closed === 'FIN') conn.closed = conn.closed === 'FIN' ? 'FIN' : 'RST';
     return conn.closed === 'RST';
   }
@@ -230,6 +272,7 @@ export class TcpTracker {
     this.conns.delete(conn.key);
     conn.forgotten = true;
     this.plainClosed++;
+    this.plainPackets += conn.packets;
   }
 
   /** Drops a connection from the table (past a limit): later packets of it start a new one. */
@@ -237,6 +280,30 @@ export class TcpTracker {
     this.conns.delete(conn.key);
     conn.forgotten = true;
   }
+}
+
+/** Removes [s, e) from the sorted hole list; returns how many of its bytes were in holes (new bytes). */
+function fillHoles(holes: number[], s: number, e: number): number {
+  let filled = 0;
+  for (let i = 0; i < holes.length && holes[i] < e; ) {
+    const hs = holes[i];
+    const he = holes[i + 1];
+    if (he <= s) { i += 2; continue; }
+    const os = Math.max(s, hs);
+    const oe = Math.min(e, he);
+    filled += oe - os;
+    if (hs < os && oe < he) { holes.splice(i, 2, hs, os, oe, he); i += 4; }
+    else if (hs < os) { holes[i + 1] = os; i += 2; }
+    else if (oe < he) { holes[i] = oe; i += 2; }
+    else holes.splice(i, 2);
+  }
+  return filled;
+}
+
+/** Appends the unseen range [s, e) above every known hole; the lowest are dropped past MAX_HOLES. */
+function addHole(holes: number[], s: number, e: number): void {
+  holes.push(s, e);
+  if (holes.length > 2 * MAX_HOLES) holes.splice(0, 2);
 }
 
 /** Connection key: both endpoints (address bytes and port) packed in a short string, lower endpoint first. */

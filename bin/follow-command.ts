@@ -48,7 +48,7 @@ class FollowPrinter {
   sink(dir: number): StreamSink {
     return {
       data: (offset, bytes) => this.data(dir, offset, bytes),
-      gap: (offset, length, reason) => this.gap(dir, offset, length, reason),
+      gap: (offset, length, reason, packet) => this.gap(dir, offset, length, reason, packet),
     };
   }
 
@@ -64,8 +64,8 @@ class FollowPrinter {
     this.out.write(this.mode === 'hex' ? hexLines(bytes, offset) : asciiText(bytes));
   }
 
-  private gap(dir: number, offset: number, length: number, reason: string): void {
-    const msg = `[gap in ${DIR_NAMES[dir]}: ${length} bytes missing at data offset ${offset} (${reason})]`;
+  private gap(dir: number, offset: number, length: number, reason: string, packet: number): void {
+    const msg = `[gap in ${DIR_NAMES[dir]}: ${length} bytes missing at data offset ${offset} (${reason}${packet >= 0 ? `, see packet ${packet}` : ''})]`;
     if (this.mode === 'raw') { warn(msg.slice(1, -1)); return; }
     this.header(dir, offset);
     this.out.write(`${this.mode === 'ascii' ? '\n' : ''}${msg}\n`);

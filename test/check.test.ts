@@ -77,7 +77,7 @@ describe('check on the shipped captures', () => {
     expect(out[0]).toBe(`FAIL ${CSUM}: DSS_CHECKSUM_MISMATCH (${pk(mismatch.packets)}), MP_FAIL (${pk(mpFail.packets)})`);
     // One indented line per failing rule, then the warnings.
     expect(out[1]).toMatch(/^ {2}DSS_CHECKSUM_MISMATCH: session 0: DSS checksum mismatch on subflow \d+ .*\(packets? [\d, ]+\)$/);
-    expect(out[2]).toMatch(/^ {2}MP_FAIL: session 0: MP_FAIL on subflow \d+ at DSN \d+/);
+    expect(out[2]).toMatch(/^ {2}MP_FAIL: session 0: MP_FAIL on subflow \d+: the receiver detected corrupted (c2s|s2c) data at relative DSN \d+ \(DSN \d+\)/);
     expect(out.slice(3).every((l) => l.startsWith('  warning '))).toBe(true);
   });
 

@@ -73,7 +73,7 @@ describe('follow', () => {
   it('shows gaps instead of inventing bytes (snaplen capture)', async () => {
     const r = await runCli(['follow', 'captures/small-snaplen.pcap', '--session', '0', '--hex']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\[gap in c2s: \d+ bytes missing at data offset \d+ \(snaplen\)\]/);
+    expect(r.stdout).toMatch(/\[gap in c2s: \d+ bytes missing at data offset \d+ \(snaplen, see packet \d+\)\]/);
   });
 
   it('--export writes complete directions only, named after the session', async () => {

@@ -68,6 +68,10 @@ export const opt = {
     return mp([0x20, flags, ...(m.ack !== undefined ? u64(m.ack) : []), ...(m.dsn64 ? u64(m.dsn) : u32(Number(m.dsn & 0xffffffffn))), ...u32(m.ssn), ...u16(m.len), ...(m.csum !== undefined ? u16(m.csum) : [])]);
   },
   dataAck: (ack: bigint) => mp([0x20, 0x03, ...u64(ack)]),
+  /** v1 ADD_ADDR of an IPv4 address without port; `hmac8` (16 hex digits) absent when echoing. */
+  addAddr: (id: number, ip4: string, hmac8?: string, echo = false) => mp([0x30 | (echo ? 1 : 0), id, ...ip4.split('.').map(Number), ...(hmac8 ? hexBytes(hmac8) : [])]),
+  /** TCP SACK option (RFC 2018) with absolute [left, right) sequence blocks. */
+  sack: (blocks: Array<[number, number]>) => Buffer.from([5, 2 + 8 * blocks.length, ...blocks.flatMap(([l, r]) => [...u32(l), ...u32(r)])]),
   /** TCP window scale option (RFC 7323). */
   wscale: (shift: number) => Buffer.from([3, 3, shift]),
   /** MP_FASTCLOSE carrying the receiver's key (RFC 8684 §3.5). */

@@ -55,7 +55,16 @@ export class Trace {
     this.engine.push(rec, decodePacket(rec, this.p));
     return this.n;
   }
+  /** Sends at an exact timestamp (seconds and nanoseconds), as a capture file records it. */
+  sendAt(spec: TcpSpec, sec: number, nsec: number): number {
+    const frame = tcpFrame(spec);
+    const data = frame.subarray(0, Math.min(frame.length, spec.snaplen ?? frame.length));
+    const rec = { n: ++this.n, iface: 0, linktype: 1, tsSec: sec, tsNsec: nsec, tsDigits: 9, caplen: data.length, len: frame.length, data };
+    this.engine.push(rec, decodePacket(rec, this.p));
+    return this.n;
+  }
   report(truncated = false) {
+    this.engine.captureTruncated = truncated;
     this.engine.finish();
     return buildReport(this.engine, { file: 'crafted', format: 'pcap', truncated, version: 'test' });
   }
