@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { be16, be32 } from '../bytes.js';
+import { ipv6Text } from '../address.js';
 import { decodeMptcpOption, type MptcpOption } from '../mptcp.js';
 import { newDssFields, readDss, type DssFields } from '../dss-fields.js';
 import type { FilterRuntime } from './runtime.js';
@@ -101,7 +102,10 @@ function u8(get: (rt: FilterRuntime) => number, when: (rt: FilterRuntime) => boo
   return (rt: FilterRuntime, out: Sink): void => { if (when(rt)) push(out, get(rt)); };
 }
 
-/** VLAN tags of an Ethernet frame: calls `fn` with the offset of each tag's TCI. */
+/**
+ * 802.1Q tags of an Ethernet frame: calls `fn` with the offset of each tag's TCI. Like tshark 4.0, only tags
+ * with TPID 0x8100 are `vlan` (an 802.1ad 0x88a8 outer tag is another protocol there); both are skipped.
+ */
 function eachVlan(rt: FilterRuntime, fn: (tci: number) => void): void {
   if (!isEth(rt)) return;
   const b = rt.p.data;
@@ -109,7 +113,7 @@ function eachVlan(rt: FilterRuntime, fn: (tci: number) => void): void {
   while (off + 6 <= rt.p.end) {
     const t = be16(b, off);
     if (t !== 0x8100 && t !== 0x88a8 && t !== 0x9100) return;
-    fn(off + 2);
+    if (t === 0x8100) fn(off + 2);
     off += 4;
   }
 }
@@ -215,6 +219,9 @@ const v6 = (rt: FilterRuntime, off: number): Buffer => view(rt, off, off + 16);
 def('ipv6.src', 'FT_IPv6', 'Source address', (rt, o) => { if (ip6(rt)) push(o, v6(rt, rt.p.srcOffset)); });
 def('ipv6.dst', 'FT_IPv6', 'Destination address', (rt, o) => { if (ip6(rt)) push(o, v6(rt, rt.p.dstOffset)); });
 def('ipv6.addr', 'FT_IPv6', 'Source or destination address', (rt, o) => { if (ip6(rt)) { push(o, v6(rt, rt.p.srcOffset)); push(o, v6(rt, rt.p.dstOffset)); } });
+def('ipv6.src_host', 'FT_STRING', 'Source host (the address as text: names are not resolved)', (rt, o) => { if (ip6(rt)) push(o, ipv6Text(rt.p.data, rt.p.srcOffset)); });
+def('ipv6.dst_host', 'FT_STRING', 'Destination host (the address as text)', (rt, o) => { if (ip6(rt)) push(o, ipv6Text(rt.p.data, rt.p.dstOffset)); });
+def('ipv6.host', 'FT_STRING', 'Source or destination host (the addresses as text)', (rt, o) => { if (ip6(rt)) { push(o, ipv6Text(rt.p.data, rt.p.srcOffset)); push(o, ipv6Text(rt.p.data, rt.p.dstOffset)); } });
 
 // ---------------------------------------------------------------------------------------------- tcp
 
@@ -254,7 +261,7 @@ def('tcp.flags.str', 'FT_STRING', 'Flags as tshark writes them, e.g. "·····
   push(o, s);
 });
 def('tcp.window_size_value', 'FT_UINT16', 'Window field as on the wire', tcpU((rt) => rt.p.win));
-def('tcp.window_size', 'FT_UINT32', 'Window scaled by the shift of the SYN (unscaled when unknown)', tcpU((rt) => rt.window), { stateful: true });
+def('tcp.window_size', 'FT_UINT32', 'Window scaled by the shift its sender announced in its SYN (as tshark: unscaled when unknown or when either SYN had none)', tcpU((rt) => rt.window), { stateful: true });
 def('tcp.window_size_scalefactor', 'FT_INT32', 'Window multiplier; -1 unknown, -2 no scaling; absent on SYN', (rt, o) => { if (tcp(rt) && !Number.isNaN(rt.scaleFactor)) push(o, rt.scaleFactor); }, { stateful: true });
 def('tcp.checksum', 'FT_UINT16', 'Checksum (not verified)', tcpU((rt) => be16(rt.p.data, T(rt) + 16)), { base: 'hex' });
 def('tcp.urgent_pointer', 'FT_UINT16', 'Urgent pointer', tcpU((rt) => be16(rt.p.data, T(rt) + 18)));

@@ -51,7 +51,7 @@ interface DirState {
   baseSet: boolean;
   synSeen: boolean;
   synSeq: number;
-  /** Window shift from this side's SYN: >= 0, -2 when its SYN had none, -1 when its SYN was not seen. */
+  /** Window shift of this side (tshark's win_scale): >= 0 from its SYN, -2 no scaling, -1 unknown. */
   wscale: number;
 }
 
@@ -203,7 +203,14 @@ export class FilterRuntime {
     if (syn) {
       fwd.synSeen = true;
       fwd.synSeq = p.seq;
-      fwd.wscale = this.wscaleOption();
+      // tshark: a SYN's shift applies to its sender's windows; a SYN without one means no scaling for its
+      // sender, and for both sides when it is the SYN/ACK or the other SYN had none either.
+      const shift = this.wscaleOption();
+      if (shift >= 0) fwd.wscale = shift;
+      else if (fwd.wscale === -1) {
+        fwd.wscale = -2;
+        if (ack || rev.wscale === -2) rev.wscale = -2;
+      }
     }
     if (!fwd.baseSet) { fwd.base = syn ? p.seq : (p.seq - 1) >>> 0; fwd.baseSet = true; }
     if (!rev.baseSet && ack) { rev.base = (p.ack - 1) >>> 0; rev.baseSet = true; }
@@ -213,7 +220,7 @@ export class FilterRuntime {
       this.window = p.win;
       this.scaleFactor = NaN;
     } else {
-      const s = fwd.wscale >= 0 && rev.wscale >= 0 ? fwd.wscale : fwd.wscale === -2 || rev.wscale === -2 ? -2 : -1;
+      const s = fwd.wscale;
       this.window = s >= 0 ? p.win * 2 ** s : p.win;
       this.scaleFactor = s >= 0 ? 2 ** s : s;
     }
