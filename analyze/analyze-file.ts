@@ -6,11 +6,14 @@ import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
+import { DiagnosisCollector } from './diagnosis/feed.js';
 
 export interface AnalyzeFileResult {
   engine: AnalysisEngine;
   format: string;
   truncated: boolean;
+  /** The diagnosis of every session (pass it to buildReport), unless hooks.diagnosis was false. */
+  diagnosis?: DiagnosisCollector;
 }
 
 export interface AnalyzeHooks {
@@ -22,6 +25,8 @@ export interface AnalyzeHooks {
   onProgress?: (fileBytesRead: number) => void;
   /** Largest packet record accepted (default 256 KiB, as libpcap). */
   maxRecordBytes?: number;
+  /** Diagnose each session (default true). */
+  diagnosis?: boolean;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -39,8 +44,10 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
 async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): Promise<AnalyzeFileResult> {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
+  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector();
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
+    if (diagnosis) diagnosis.onPacket(rec, p, engine);
     if (onRecord) onRecord(rec, engine);
   };
   // Files with several interfaces may hold each interface's packets in batches: restore time order.
@@ -59,5 +66,5 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
   await engine.settle();
-  return { engine, format: summary.format, truncated: summary.truncated };
+  return { engine, format: summary.format, truncated: summary.truncated, diagnosis };
 }

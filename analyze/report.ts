@@ -3,6 +3,7 @@ import type { AnalysisEngine } from './engine.js';
 import type { Conn, Session } from './model.js';
 import type { DataStream } from './data-stream.js';
 import type { AnalysisReport, DirectionReport, SessionReport, SubflowReport, UnmatchedReport } from './report-types.js';
+import type { DiagnosisCollector } from './diagnosis/feed.js';
 
 export interface CaptureInfo {
   file: string;
@@ -72,7 +73,7 @@ function subflowReport(engine: AnalysisEngine, c: Conn): SubflowReport {
   return r;
 }
 
-function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
+function sessionReport(engine: AnalysisEngine, s: Session, diagnosis?: DiagnosisCollector): SessionReport {
   const keys = (side: Session['client']) => {
     const o: { key?: string; token?: string; idsn?: string } = {};
     if (side.key) o.key = side.key;
@@ -97,6 +98,11 @@ function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
     findings: s.findings,
   };
   if (s.fallbackReason) r.fallbackReason = s.fallbackReason;
+  const diag = diagnosis?.result(s);
+  if (diag) {
+    r.diagnosis = diag.diagnosis;
+    r.subflows.forEach((f, i) => Object.assign(f, diag.subflows[f.id] ?? diag.subflows[i]));
+  }
   return r;
 }
 
@@ -113,8 +119,8 @@ function unmatchedReport(c: Conn): UnmatchedReport {
   return r;
 }
 
-/** Builds the report; call after `engine.finish()` for final data-level figures. */
-export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
+/** Builds the report; call after `engine.finish()` for final data-level figures. With `diagnosis`, each session gets its diagnosis. */
+export function buildReport(engine: AnalysisEngine, info: CaptureInfo, diagnosis?: DiagnosisCollector): AnalysisReport {
   let plain = engine.plainClosed;
   for (const c of engine.conns.values()) if (c.kind === 'plain') plain++;
   const start = engine.packets === 0 ? 0 : engine.minTime;
@@ -135,7 +141,7 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       tcpConnections: engine.connectionsSeen,
       plainTcpConnections: plain,
     },
-    sessions: engine.sessions.map((s) => sessionReport(engine, s)),
+    sessions: engine.sessions.map((s) => sessionReport(engine, s, diagnosis)),
     unmatched: engine.unmatched.map(unmatchedReport),
     findings: [...engine.findings, ...engine.sessions.flatMap((s) => s.findings)],
   };

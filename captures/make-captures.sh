@@ -546,9 +546,9 @@ sc_diag-backup-failure() {
 }
 
 sc_diag-asymmetry() {
-  # 4 Mbit/s: the 16 KB of TCP small queues add ~30 ms, small beside 150 ms;
-  # the server sends for as long as the client, so the slow join (about
-  # 0.3 s) completes while both directions are still open
+  # 4 Mbit/s per path: the 16 KB of TCP small queues add ~30 ms, small beside
+  # 150 ms; the server sends for as long as the client, so the slow join
+  # (about 0.3 s) completes while both directions are still open
   RATE=4mbit CBYTES=400000 SBYTES=400000
   DELAY=([1]=5 [2]=150)
   topo 2 4 0 "1 2"

@@ -21,7 +21,7 @@ export async function checkCaptures(files: string[], opts: CheckRunOptions): Pro
   for (const file of files) {
     const t0 = performance.now();
     try {
-      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning });
+      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning, diagnosis: false });
       const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
       results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000));
     } catch (err) {

@@ -26,7 +26,7 @@ export function registerReport(program: Command): void {
       const { analyzeFile } = await import('../../analyze/analyze-file.js');
       const { buildReport } = await import('../../analyze/report.js');
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
-      const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION });
+      const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION }, res.diagnosis);
       if (opts.json) writeFileAtomic(opts.json, `${JSON.stringify(report, null, 2)}\n`);
       if (html && collector && opts.html) writeFileAtomic(opts.html, await html.renderHtmlReport(report, collector.result(res.engine)));
     }));
