@@ -44,10 +44,9 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
 async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): Promise<AnalyzeFileResult> {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
-  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector();
+  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector(engine);
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
-    if (diagnosis) diagnosis.onPacket(rec, p, engine);
     if (onRecord) onRecord(rec, engine);
   };
   // Files with several interfaces may hold each interface's packets in batches: restore time order.

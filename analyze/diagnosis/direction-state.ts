@@ -117,7 +117,7 @@ export class DirectionState {
    * or in a segment still remembered (sent before on some subflow) are a repeat: a retransmission when the
    * subflow sent them again, a reinjection when another subflow had.
    */
-  onData(t: number, start: number, end: number, subflow: number, subflowRetx: boolean, n: number): number {
+  onData(t: number, start: number, end: number, subflow: number, subflowRetx: boolean, n: number, conflict = false): number {
     if (!this.seen) {
       this.seen = true;
       this.firstTime = t;
@@ -131,7 +131,7 @@ export class DirectionState {
     let repeated = this.dataAck > start ? Math.min(end, this.dataAck) - start : 0;
     if (start < this.sndMax && end > this.dataAck) repeated += this.repeat(start, end, subflow, subflowRetx, n);
     if (repeated > 0) {
-      const kind = subflowRetx ? 'retransmission' : 'reinjection';
+      const kind = conflict ? 'conflict' : subflowRetx ? 'retransmission' : 'reinjection';
       if (this.marks.wants()) this.marks.push({ t: round6(t), start, end, subflow, kind, n });
       else this.marks.skip();
       if (subflowRetx) { this.retxSubflow = subflow; this.retxN = n; }

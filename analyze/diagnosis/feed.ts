@@ -1,69 +1,64 @@
 /**
- * Feeds the diagnosis from the analysis engine: after each packet the engine analyzed, one observation is
- * filled (reused object) from the decoded headers and what the engine knows about the packet's subflow
- * (relative sequence numbers through its ISNs, data-level offsets through its DSS mappings and the session's
- * IDSNs). Session events (RST, FIN, REMOVE_ADDR, MP_PRIO) become control events. Headers only: never payload.
+ * Feeds the diagnosis from the analysis engine as one of its observers (docs/engine.md): after each packet, one
+ * observation is filled (a reused object) from the engine's PacketAnalysis (relative sequence numbers, scaled
+ * window, DSN, DATA_ACK) and a walk over the TCP options (timestamps, SACK blocks). Session events (RST, FIN,
+ * REMOVE_ADDR, MP_PRIO) become control events. Headers only: never payload.
  */
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
 import { be32 } from '../../dissect/bytes.js';
-import { newDssFields, readDss } from '../../dissect/dss-fields.js';
-import { TCPOPT_MPTCP, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCPOPT_WSCALE } from '../../dissect/tcp.js';
+import { TCPOPT_SACK, TCPOPT_TIMESTAMP } from '../../dissect/tcp.js';
 import type { AnalysisEngine } from '../engine.js';
-import type { Conn, Session } from '../model.js';
-import { widen32 } from '../seq-math.js';
-import { offsetBetween } from '../u64.js';
+import type { Session } from '../model.js';
+import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
 import { newObservation } from './observation.js';
 import { SessionDiagnoser } from './session-diagnoser.js';
 import { summarize, type DiagnosisResult, type SubflowLabel } from './summarize.js';
 
 const TCP_SYN = 0x02;
 
-export class DiagnosisCollector {
+export class DiagnosisCollector implements PacketObserver {
   private readonly sessions: Array<SessionDiagnoser | undefined> = [];
   /** Session events already turned into control events, per session. */
   private readonly eventsSeen: number[] = [];
   private readonly o = newObservation();
-  private readonly dss = newDssFields();
 
-  /** Call after `engine.push(rec, p)` with the same packet. */
-  onPacket(rec: CaptureRecord, p: DecodedPacket, engine: AnalysisEngine): void {
-    const tag = engine.lastTag;
-    if (!tag || !p.isTcp) return;
-    const s = engine.sessions[tag.session];
-    const conn = s?.subflows[tag.subflow];
-    if (!conn) return;
-    let d = this.sessions[s.id];
-    if (!d) d = this.sessions[s.id] = new SessionDiagnoser(s.id);
-    const t = rec.tsSec + rec.tsNsec / 1e9 - engine.firstTime;
-    const sdir: 0 | 1 = tag.dir === 'c2s' ? 0 : 1;
-    this.fill(p, s, conn, sdir, rec.n, t, d);
+  /** Observes `engine` from its next packet on. */
+  constructor(private readonly engine: AnalysisEngine) {
+    engine.observe(this);
+  }
+
+  packet(p: DecodedPacket, _rec: CaptureRecord, a: PacketAnalysis): void {
+    if (a.session < 0 || a.subflow < 0 || a.dir === null) return;
+    const s = this.engine.sessions[a.session];
+    if (!s) return;
+    let d = this.sessions[a.session];
+    if (!d) d = this.sessions[a.session] = new SessionDiagnoser(a.session);
+    this.fill(p, a, s.fallback);
     d.observe(this.o);
     if (s.events.length > (this.eventsSeen[s.id] ?? 0)) this.controls(s, d);
   }
 
-  private fill(p: DecodedPacket, s: Session, conn: Conn, sdir: 0 | 1, n: number, t: number, d: SessionDiagnoser): void {
+  private fill(p: DecodedPacket, a: PacketAnalysis, fallback: boolean): void {
     const o = this.o;
-    o.n = n;
-    o.time = t;
-    o.subflow = conn.subflowId;
-    o.dir = sdir;
+    o.n = a.n;
+    o.time = a.time - this.engine.firstTime;
+    o.subflow = a.subflow;
+    o.dir = a.dir === 'c2s' ? 0 : 1;
     o.flags = p.flags;
-    o.len = p.payloadLength;
-    o.win = p.win;
+    o.len = a.payloadLength;
+    o.seq = a.seq ?? -1;
+    o.ack = a.ack ?? -1;
+    o.win = a.windowShift >= 0 ? a.window : -1;
+    o.dataStart = a.dsn !== null && o.len > 0 && !(p.flags & TCP_SYN) ? a.dsn - 1 : -1;
+    o.dataAck = a.dataAck !== null ? a.dataAck - 1 : -1;
+    // Plain TCP after fallback: the subflow's sequence space is the data level, its ACK the data ACK.
+    if (fallback && o.dataAck < 0 && a.ack !== null && a.subflow === 0 && p.flags & 0x10) o.dataAck = a.ack - 1;
+    o.conflict = a.conflictWith >= 0;
     o.tsval = -1;
     o.tsecr = -1;
     o.sackBlocks = 0;
-    o.synWscale = -1;
-    o.dataStart = -1;
-    o.dataAck = -1;
-    const cd = sdir ^ conn.sessionDirOfDir0;
-    const mine = conn.dirs[cd];
-    const other = conn.dirs[cd ^ 1];
-    o.seq = mine.isn >= 0 ? widen32((p.seq - mine.isn) >>> 0, mine.highestEnd) : -1;
-    o.ack = other.isn >= 0 ? widen32((p.ack - other.isn) >>> 0, other.highestEnd) : -1;
-    let hasDss = false;
-    // One walk over the options: timestamps, SACK, window scale, the DSS (read in place).
+    // Timestamps and SACK blocks from the options (the engine does not keep them per packet).
     const buf = p.data;
     const end = Math.min(p.tcpOffset + p.tcpHeaderLength, p.end);
     let off = p.tcpOffset + 20;
@@ -75,28 +70,7 @@ export class DiagnosisCollector {
       if (len < 2 || off + len > end) break;
       if (kind === TCPOPT_TIMESTAMP && len === 10) { o.tsval = be32(buf, off + 2); o.tsecr = be32(buf, off + 6); }
       else if (kind === TCPOPT_SACK) o.sackBlocks = (len - 2) >> 3;
-      else if (kind === TCPOPT_WSCALE && len === 3) o.synWscale = buf[off + 2];
-      else if (kind === TCPOPT_MPTCP && len >= 4 && buf[off + 2] >> 4 === 2 && !hasDss) hasDss = readDss(buf, off, len, this.dss);
       off += len;
-    }
-    if (o.len > 0 && !(p.flags & TCP_SYN) && o.seq >= 0) {
-      const m = mine.mappings.covering(o.seq);
-      if (m) o.dataStart = m.offset + (o.seq - m.ssn);
-      else if (s.fallback && conn.kind === 'initial' && mine.mappings.list.length === 0) o.dataStart = o.seq - 1;
-    }
-    if (hasDss && this.dss.hasAck) {
-      const rdir = (sdir ^ 1) as 0 | 1;
-      const base = s.side(rdir).basePair ?? s.fallbackBase[rdir];
-      if (base) {
-        const f = this.dss;
-        const st = d.dirs[rdir];
-        const ref = Math.max(st.dataAck, st.sndMax, 0);
-        const ack = f.ack64 ? offsetBetween(f.ackHi, f.ackLo, base[0], base[1]) : widen32((f.ackLo - base[1]) >>> 0, ref);
-        if (ack >= 0 && ack < 2 ** 52) o.dataAck = ack;
-      }
-    } else if (s.fallback && o.ack >= 1 && p.flags & 0x10) {
-      // Plain TCP after fallback: the subflow ACK is the data-level ACK.
-      if (conn.kind === 'initial' && other.mappings.list.length === 0) o.dataAck = o.ack - 1;
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * What the diagnosis reads from one packet of an MPTCP session: sequence numbers, lengths, windows, timestamps
  * and options only (never payload bytes, so headers-only captures work). The feed (feed.ts) fills one reused
- * object per packet from the engine's state; unit tests fill it by hand.
+ * object per packet from the engine's packet analysis; unit tests fill it by hand.
  */
 
 export interface PacketObservation {
@@ -21,7 +21,7 @@ export interface PacketObservation {
   len: number;
   /** Relative subflow acknowledgment of the other direction (same scale as its `seq`); -1: none or unknown. */
   ack: number;
-  /** The TCP header's window field as sent (the diagnosis applies the window scale learnt from the SYNs). */
+  /** Advertised receive window in bytes with the SYNs' window scale applied; -1 when the scale is unknown. */
   win: number;
   /** TCP timestamp option values; -1: absent. */
   tsval: number;
@@ -32,12 +32,12 @@ export interface PacketObservation {
   dataStart: number;
   /** DATA_ACK as a data-level offset of the other direction (0 = nothing acknowledged); -1: none in this packet. */
   dataAck: number;
-  /** The window scale offered by this SYN (-1: none; only meaningful on SYN packets). */
-  synWscale: number;
+  /** The engine found the data-level bytes of this segment to differ from an earlier copy. */
+  conflict: boolean;
 }
 
 export function newObservation(): PacketObservation {
-  return { n: 0, time: 0, subflow: 0, dir: 0, flags: 0, seq: -1, len: 0, ack: -1, win: -1, tsval: -1, tsecr: -1, sackBlocks: 0, dataStart: -1, dataAck: -1, synWscale: -1 };
+  return { n: 0, time: 0, subflow: 0, dir: 0, flags: 0, seq: -1, len: 0, ack: -1, win: -1, tsval: -1, tsecr: -1, sackBlocks: 0, dataStart: -1, dataAck: -1, conflict: false };
 }
 
 /** Control events that change which subflows may carry data (from the engine's session events). */

@@ -96,7 +96,6 @@ export class SessionDiagnoser implements SubflowLookup {
     const peer = sf.dirs[dir ^ 1];
     const t = o.time;
     if (o.flags & TCPF_SYN) {
-      me.wscale = o.synWscale >= 0 ? o.synWscale : -2;
       if (!(o.flags & TCPF_ACK) && sf.synTime < 0) { sf.synTime = t; sf.synDir = dir; }
       else if (o.flags & TCPF_ACK && sf.synTime >= 0) sf.synAckSeen = true;
     } else if (sf.synAckSeen && sf.handshakeRttMs < 0 && dir === sf.synDir && o.flags & TCPF_ACK) {
@@ -134,7 +133,7 @@ export class SessionDiagnoser implements SubflowLookup {
         if (peer.recoveryEnd >= 0 && o.ack >= peer.recoveryEnd) peer.recoveryEnd = -1;
         this.dirs[dir ^ 1].subflowAcked(o.subflow, o.ack, t);
       }
-      peer.window = this.scaledWindow(o.win, me, peer);
+      peer.window = o.win;
       peer.sackBlocks += o.sackBlocks;
     }
     if (o.dataAck >= 0) this.dirs[dir ^ 1].onDataAck(t, o.dataAck, o.flags & TCPF_SYN ? -1 : peer.window, o.n);
@@ -176,7 +175,7 @@ export class SessionDiagnoser implements SubflowLookup {
     const dirState = this.dirs[o.dir];
     const dataEnd = o.dataStart + o.len;
     if (!retx) this.markReinjectedAway(o.dir, o.dataStart, dataEnd, o.subflow);
-    const fresh = dirState.onData(t, o.dataStart, dataEnd, o.subflow, retx, o.n);
+    const fresh = dirState.onData(t, o.dataStart, dataEnd, o.subflow, retx, o.n, o.conflict);
     if (fresh > 0) {
       me.newBytes += fresh;
       me.lastDataEnd = dataEnd;
@@ -210,13 +209,6 @@ export class SessionDiagnoser implements SubflowLookup {
     const rtt = ms + other.halfRttMs;
     sf.addRtt(t, rtt, n);
     if (rtt < this.minRttMs) this.minRttMs = rtt;
-  }
-
-  /** The window the packet's sender advertises, scaled when both SYNs were seen. */
-  private scaledWindow(win: number, sender: SubflowDirState, receiver: SubflowDirState): number {
-    if (sender.wscale === -1 || receiver.wscale === -1) return -1;
-    if (sender.wscale === -2 || receiver.wscale === -2) return win;
-    return win * 2 ** Math.min(14, sender.wscale);
   }
 
   /** A control event on a subflow (from the engine's session events). */

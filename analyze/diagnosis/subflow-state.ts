@@ -13,8 +13,6 @@ export class SubflowDirState {
   highestEnd = 1;
   ackedEnd = 0;
   sentData = false;
-  /** The sender's window scale from its SYN (-1: unknown), and whether both SYNs offered scaling. */
-  wscale = -1;
   /** Last window advertised for this direction's data by the receiver (bytes, scaled), -1 unknown. */
   window = -1;
   lastAckAdvance = -1;

@@ -87,7 +87,7 @@ export interface SubflowDiagnosis {
 }
 
 /** Decimated series for the charts. */
-export interface SeqMark { t: number; start: number; end: number; subflow: number; kind: 'new' | 'retransmission' | 'reinjection'; n: number }
+export interface SeqMark { t: number; start: number; end: number; subflow: number; kind: 'new' | 'retransmission' | 'reinjection' | 'conflict'; n: number }
 export interface AckPoint { t: number; ack: number; edge: number | null; n: number }
 export interface RttPoint { t: number; ms: number; n: number }
 export interface DiagnosisSeries {
