@@ -150,7 +150,9 @@ export class DirectionState {
     this.lastData = t;
     this.cls = this.classify();
     if (wasIdle && this.cls !== IDLE) {
-      // The sender resumed after idle: a new period starts here.
+      // The sender resumed after idle: a new period starts here (what the last one held before idle was sending).
+      this.sending += this.periodSend;
+      this.rwnd += this.periodRwnd;
       this.periodStart = t;
       this.periodStartN = n;
       this.periodSend = 0;
@@ -207,13 +209,12 @@ export class DirectionState {
   onDataAck(t: number, ack: number, window: number, n: number): void {
     if (this.seen) this.tick(t);
     if (ack > this.dataAck) {
-      const first = this.dataAck < 0;
-      if (this.seen && !first) {
+      if (this.seen) {
         this.closePeriod(t, n);
         this.deliver(t, ack, n);
         this.lastProgress = t;
         this.idleAtActiveEnd = this.idle;
-      } else if (first) this.dropBelow(ack);
+      } else this.dropBelow(ack);
       this.dataAck = ack;
     }
     this.edge = window >= 0 ? this.dataAck + window : -1;

@@ -78,7 +78,14 @@ export class SubflowState {
   /** The RTT of the path without load: the handshake's, else the smallest sample (ms), NaN when unknown. */
   baseRttMs(): number {
     if (this.handshakeRttMs >= 0) return this.handshakeRttMs;
-    return this.rtt.count > 0 ? this.rttMin : NaN;
+    if (this.rtt.count > 0) return this.rttMin;
+    return this.halfOnly.count > 0 ? this.halfOnly.percentile(0) : NaN;
+  }
+
+  /** RTT p50 (ms) of the full samples, else of the one-side samples, NaN when none. */
+  p50Ms(): number {
+    if (this.rtt.count > 0) return this.rtt.percentile(50);
+    return this.halfOnly.count > 0 ? this.halfOnly.percentile(50) : NaN;
   }
 
   /** One RTT sample (ms) at time t, packet n. */

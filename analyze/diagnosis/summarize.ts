@@ -85,13 +85,14 @@ export function summarize(d: SessionDiagnoser, labels: SubflowLabel[]): Diagnosi
   }
   for (const h of handovers) {
     if (h.latencyMs === null || h.resumedAt === null || h.to === null) continue;
-    const rtt = d.subflows[h.to]?.rtt.count ? d.subflows[h.to].rtt.percentile(50) / 1000 : 0;
+    const p = d.subflows[h.to]?.p50Ms() ?? NaN;
+    const rtt = Number.isFinite(p) ? p / 1000 : 0;
     const limit = Math.max(HANDOVER_DELAY_FLOOR_S, Math.min(HANDOVER_DELAY_MAX_S, HANDOVER_DELAY_RTTS * rtt));
     if (h.latencyMs / 1000 > limit) {
       findings.push({ severity: 'warning', code: 'HANDOVER_DELAY', message: `${h.dir}: handover from ${label(h.from)} to subflow ${h.to} took ${ms(h.latencyMs)} (${h.trigger}), from ${secs(h.failedAt)} to ${secs(h.resumedAt)}; limit ${ms(limit * 1000)}`, packets: h.packets, session: d.id, subflow: h.from, dir: h.dir, start: h.failedAt, end: h.resumedAt });
     }
   }
-  const p50 = (id: number): number => (d.subflows[id]?.rtt.count ? d.subflows[id].rtt.percentile(50) : NaN);
+  const p50 = (id: number): number => d.subflows[id]?.p50Ms() ?? NaN;
   dirs.forEach((dd, i) => {
     if (!dd) return;
     const st = d.dirs[i];
@@ -101,8 +102,8 @@ export function summarize(d: SessionDiagnoser, labels: SubflowLabel[]): Diagnosi
     if (culprit) {
       // The fastest of the other subflows that carried at least 10 % of this direction's new data.
       const total = d.subflows.reduce((a, s) => a + s.dirs[i].newBytes, 0);
-      const others = d.subflows.filter((s) => s.id !== culprit.subflow && s.dirs[i].newBytes >= HOL_MIN_SHARE * total && s.rtt.count > 0);
-      const fastest = Math.min(...others.map((s) => s.rtt.percentile(50)));
+      const others = d.subflows.filter((s) => s.id !== culprit.subflow && s.dirs[i].newBytes >= HOL_MIN_SHARE * total && Number.isFinite(s.p50Ms()));
+      const fastest = Math.min(...others.map((s) => s.p50Ms()));
       const fastestBase = Math.min(...others.map((s) => s.baseRttMs()).filter(Number.isFinite));
       const slowBase = d.subflows[culprit.subflow]?.baseRttMs() ?? NaN;
       // Paths of similar delay reorder too (their queues fill unevenly): only a path that is slower without
