@@ -55,15 +55,16 @@ function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor:
   const out: string[] = [];
   const first = s.subflows[0];
   out.push(c.bold(`Session ${s.id}: MPTCP v${s.version} ${first ? `${first.client} → ${first.server}` : ''}${s.fallback ? c.yellow(` FALLBACK (${s.fallbackReason})`) : ''}`));
+  if (s.diagnosis) out.push(...verdictLines(s, c));
   out.push(`  client key ${s.client.key ?? '?'} token ${s.client.token ?? '?'}   server key ${s.server.key ?? '?'} token ${s.server.token ?? '?'}`);
   out.push(`  checksums ${s.checksum ? 'on' : 'off'}, ${s.subflows.length} subflow(s), ${s.packets} packets, ${s.duration.toFixed(3)} s`);
   out.push(dirLine('c2s', s.data.c2s, s.duration), dirLine('s2c', s.data.s2c, s.duration));
-  const rows = [['#', 'client', 'server', 'ids', 'backup', 'pkts', 'bytes', 'reinj', 'retx', 'rtt ms', 'hmac', 'end']];
+  const rows = [['#', 'client', 'server', 'ids', 'backup', 'pkts', 'bytes', 'reinj', 'retx', 'rtt ms', 'flow rtt ms', 'hmac', 'end']];
   for (const f of s.subflows) {
     rows.push([
       String(f.id), f.client, f.server, `${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}`, f.backup ? 'yes' : 'no',
       String(f.packets), String(f.bytes), String(f.reinjectedBytes), String(f.retransmissions),
-      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.join ? (f.hmac ?? '-') : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
+      f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-', f.rtt ? `${f.rtt.p50Ms.toFixed(1)} (p95 ${f.rtt.p95Ms.toFixed(1)})` : '-', f.join ? (f.hmac ?? '-') : 'initial', f.closed + (f.resetReason ? ` (${f.resetReason})` : ''),
     ]);
   }
   out.push(...table(rows).map((l, i) => (i === 0 ? c.dim(`  ${l}`) : `  ${l}`)));
@@ -78,5 +79,19 @@ function sessionBlock(s: SessionReport, c: InstanceType<typeof Chalk>, sevColor:
     if (s.events.length > shown.length) out.push(`    … ${s.events.length - shown.length} more events (see --json)`);
   }
   for (const f of s.findings) out.push(`  ${sevColor(f)(f.severity.toUpperCase())} ${f.code}: ${f.message}${packetsText(f)}`);
+  for (const f of s.diagnosis?.findings ?? []) out.push(`  ${sevColor(f)(f.severity.toUpperCase())} ${f.code}: ${f.message}${packetsText(f)}`);
+  return out;
+}
+
+/** The diagnosis at the top of a session: one verdict line per direction, and the handovers. */
+function verdictLines(s: SessionReport, c: InstanceType<typeof Chalk>): string[] {
+  const d = s.diagnosis!;
+  const out: string[] = [];
+  for (const dd of [d.c2s, d.s2c]) if (dd) out.push(`  ${c.bold('verdict')} ${dd.verdict}`);
+  if (!d.c2s && !d.s2c) out.push(`  ${c.bold('verdict')} ${d.verdict}`);
+  for (const h of d.handovers) {
+    const took = h.latencyMs !== null ? `, resumed at ${h.resumedAt!.toFixed(3)} s (${h.latencyMs.toFixed(1)} ms)` : '';
+    out.push(`  handover ${h.dir}: subflow ${h.from} → ${h.to ?? '?'} (${h.trigger}), last progress ${h.failedAt.toFixed(3)} s${took} (packets ${h.packets.join(', ')})`);
+  }
   return out;
 }
