@@ -106,12 +106,23 @@ export class DiagnosisCollector implements PacketObserver {
     return c ? c.subflowId : carrier;
   }
 
-  /** The diagnosis of session `id` (null when it carried no packets the diagnosis could use). */
+  private readonly results = new Map<number, DiagnosisResult>();
+
+  /** The decimated chart series of a session whose result() was made, or null. */
+  series(id: number): DiagnosisResult['series'] | null {
+    return this.results.get(id)?.series ?? null;
+  }
+
+  /** The diagnosis of session `s` (null when it carried no packets the diagnosis could use); made once, after the last packet. */
   result(s: Session): DiagnosisResult | null {
+    const done = this.results.get(s.id);
+    if (done) return done;
     const d = this.sessions[s.id];
     if (!d) return null;
     for (const c of s.subflows) d.subflow(c.subflowId).backup ||= c.dirs[0].backup || c.dirs[1].backup;
     const labels: SubflowLabel[] = s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup }));
-    return summarize(d, labels);
+    const r = summarize(d, labels);
+    this.results.set(s.id, r);
+    return r;
   }
 }

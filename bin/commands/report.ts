@@ -28,6 +28,6 @@ export function registerReport(program: Command): void {
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
       const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: VERSION }, res.diagnosis);
       if (opts.json) writeFileAtomic(opts.json, `${JSON.stringify(report, null, 2)}\n`);
-      if (html && collector && opts.html) writeFileAtomic(opts.html, await html.renderHtmlReport(report, collector.result(res.engine)));
+      if (html && collector && opts.html) writeFileAtomic(opts.html, await html.renderHtmlReport(report, collector.result(res.engine), (id) => res.diagnosis?.series(id) ?? null));
     }));
 }
