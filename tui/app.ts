@@ -43,6 +43,8 @@ interface Overlay {
   /** Lines can be selected (timeline): Enter follows the selected line's packet. */
   selectable: boolean;
   charts?: contrib.Widgets.LineElement[];
+  /** The charts' legend boxes (beside each chart). */
+  legends?: blessed.Widgets.BoxElement[];
   /** Model version and width the lines were made for. */
   filled?: string;
 }
@@ -440,24 +442,36 @@ export class TuiApp {
   private rebuildCharts(): void {
     for (const o of this.overlays) {
       if (o.charts) { for (const c of o.charts) c.destroy(); delete o.charts; }
+      if (o.legends) { for (const l of o.legends) l.destroy(); delete o.legends; }
     }
     const o = this.overlays[this.overlays.length - 1];
     if (!o || o.kind !== 'charts') return;
     // No charts until the session has packets: a message instead (drawOverlay retries as data comes).
     if (o.session === null || !chartData(this.model, o.session)) return;
     const inner = { width: this.layout.overlay.width - 2, height: this.layout.overlay.height - 2 };
-    const h1 = Math.floor(inner.height / 2);
+    const data = chartData(this.model, o.session);
+    const verdictRows = Math.min(2, data?.verdict.length ?? 0);
+    const h = inner.height - verdictRows;
+    const h1 = Math.floor(h / 3);
+    const h2 = Math.floor(h / 3);
+    // The legend sits in a column of its own, right of the curve, never over it.
+    const legendWidth = 14;
+    o.legends = [];
     const mk = (top: number, height: number, label: string): contrib.Widgets.LineElement => {
       // Inside the overlay's border (children are placed from the outer edge: the screen has no autoPadding).
       const chart = contrib.line({
-        top: 1 + top, left: 1, width: inner.width, height, label, showLegend: true, legend: { width: 12 },
+        top: 1 + verdictRows + top, left: 1, width: inner.width - legendWidth, height, label, showLegend: false,
         style: { line: 'yellow', text: 'white', baseline: 'white' }, xLabelPadding: 3, xPadding: 5, numYLabels: 4,
         border: { type: 'line' },
       } as contrib.Widgets.LineOptions);
       this.overlayBox.append(chart);
+      const legend = blessed.box({ top: 1 + verdictRows + top, left: 1 + inner.width - legendWidth, width: legendWidth, height, tags: true, border: { type: 'line' }, label: ' legend ' });
+      this.overlayBox.append(legend);
+      o.legends!.push(legend);
       return chart;
     };
-    o.charts = [mk(0, h1, ' Throughput per subflow (KiB/s) '), mk(h1, inner.height - h1, ' Data-level bytes delivered in order (KiB) ')];
+    o.charts = [mk(0, h1, ' Throughput per subflow (KiB/s) '), mk(h1, h2, ' Data-level bytes delivered in order (KiB) '),
+      mk(h1 + h2, h - h1 - h2, ` Data-level sequence per subflow, ${data?.sequenceDir ?? 'c2s'} (KiB) `)];
     this.updateCharts(o);
   }
 
@@ -465,9 +479,10 @@ export class TuiApp {
     if (!o.charts) return;
     const data = o.session === null ? null : chartData(this.model, o.session);
     if (!data) return;
-    const sets = [data.throughput, data.progress];
+    const sets = [data.throughput, data.progress, data.sequence];
     o.charts.forEach((chart, k) => {
       const series = sets[k].map((s, j) => ({ title: s.title, x: s.x, y: s.y, style: { line: SERIES_COLOURS[j % SERIES_COLOURS.length] } }));
+      o.legends?.[k]?.setContent(series.map((s) => `{${s.style.line}-fg}━━{/} ${s.title}`).join('\n'));
       const max = Math.max(0, ...series.flatMap((s) => s.y));
       // A chart whose values are all zero needs a scale of its own.
       (chart.options as { maxY?: number }).maxY = max > 0 ? undefined : 1;
@@ -492,7 +507,8 @@ export class TuiApp {
       }
       this.updateCharts(o);
       this.overlayBox.setLabel(o.title);
-      this.overlayBox.setContent('');
+      const verdict = o.session === null ? [] : (chartData(this.model, o.session)?.verdict ?? []).slice(0, 2);
+      this.overlayBox.setContent(verdict.map((v) => this.line(v, this.layout.overlay.width - 2, { bold: true })).join('\n'));
       return;
     }
     const w = this.layout.overlay.width - 2;

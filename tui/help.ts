@@ -23,7 +23,7 @@ export const HELP_LINES: readonly string[] = [
   '                      "MP_JOIN ADD_ADDR sf:1" is (MP_JOIN or ADD_ADDR) on subflow 1',
   '',
   'Views (for the selected session)',
-  '  c                   charts: throughput per subflow, data-level progress over time',
+  '  c                   charts: throughput per subflow, data-level progress and sequence per subflow over time, the verdict',
   '  t (or f)            findings and timeline; Enter on a line goes to its packet',
   '  s                   the data-level stream (first 64 KiB per direction), as `follow`',
   '  ?                   this help',
