@@ -515,8 +515,10 @@ sc_diag-path-failure() {
   app_server 22 --mark-recv 100000 --mark-file "$WORK/mark"
   app_client 22
   wait_for 30 test -e "$WORK/mark"
+  local before; before=$(now_epoch)
   blackhole 2
-  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 2, \"client\": \"$(caddr 2)\", \"epoch\": $(now_epoch)}]"
+  # epochBefore: before the first rule (the server side) took effect; epoch: after both
+  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 2, \"client\": \"$(caddr 2)\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
   app_wait
   cap_stop "$DIR/diag-path-failure.pcap"
   finish diag-path-failure diag-path-failure.pcap \
@@ -535,8 +537,10 @@ sc_diag-backup-failure() {
   app_server 23 --mark-recv 100000 --mark-file "$WORK/mark"
   app_client 23
   wait_for 30 test -e "$WORK/mark"
+  local before; before=$(now_epoch)
   blackhole 1
-  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 1, \"client\": \"$(caddr 1)\", \"epoch\": $(now_epoch)}]"
+  # epochBefore: before the first rule (the server side) took effect; epoch: after both
+  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 1, \"client\": \"$(caddr 1)\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
   app_wait
   cap_stop "$DIR/diag-backup-failure.pcap"
   finish diag-backup-failure diag-backup-failure.pcap \

@@ -30,6 +30,8 @@ export interface SubflowLookup {
   inTrouble(subflow: number, dir: 0 | 1): boolean;
   /** A subflow in trouble that made no ACK progress for this direction since `since`, or -1. */
   silentSubflow(dir: 0 | 1, since: number): number;
+  /** Some subflow timed out and still holds unacknowledged data of this direction (not reset). */
+  anyStuck(dir: 0 | 1): boolean;
   /** The stall threshold now, seconds. */
   stallThreshold(): number;
   /** Data of `from` delivered through a reinjection on `to`. */
@@ -53,8 +55,10 @@ export class DirectionState {
   rwnd = 0;
   idle = 0;
   stalled = 0;
-  /** Idle seconds up to the last data sent or acknowledged (later idle is outside the active time). */
+  /** Idle and open-period seconds up to the last data sent or acknowledged (later time is outside the active time). */
   private idleAtActiveEnd = 0;
+  private sendAtActiveEnd = 0;
+  private rwndAtActiveEnd = 0;
   private lastTick = -1;
   private cls = IDLE;
   private periodStart = 0;
@@ -85,7 +89,9 @@ export class DirectionState {
   private classify(): number {
     if (!this.seen) return IDLE;
     const acked = this.dataAck < 0 ? 0 : this.dataAck;
-    if (this.sndMax <= acked) return this.dataAck < 0 ? SENDING : IDLE;
+    // Nothing outstanding on the wire is idle, unless a subflow that timed out still holds data: what the
+    // sender queued on it is waiting (a failure in progress), not the application.
+    if (this.sndMax <= acked) return this.dataAck < 0 || this.subflows.anyStuck(this.dir) ? SENDING : IDLE;
     // Window full: the receiver's buffer limits, unless it is full of data that arrived beyond a hole (the
     // usual multipath reordering, which head-of-line accounting covers), then this counts as sending.
     if (this.edge >= 0 && this.sndMax + this.mss > this.edge && !this.reordered()) return RWND;
@@ -147,7 +153,8 @@ export class DirectionState {
       if (this.seq.wants()) this.seq.push({ t: round6(t), start, end, subflow, kind: 'new', n });
       else this.seq.skip();
     }
-    this.lastData = t;
+    // The active time ends with the last data the receiver still needed (not repeats below DATA_ACK).
+    if (end > this.dataAck) this.lastData = t;
     this.cls = this.classify();
     if (wasIdle && this.cls !== IDLE) {
       // The sender resumed after idle: a new period starts here (what the last one held before idle was sending).
@@ -159,7 +166,7 @@ export class DirectionState {
       this.periodRwnd = 0;
       this.retxSubflow = -1;
     }
-    this.idleAtActiveEnd = this.idle;
+    if (this.lastData === t) this.markActiveEnd();
     return fresh;
   }
 
@@ -213,7 +220,7 @@ export class DirectionState {
         this.closePeriod(t, n);
         this.deliver(t, ack, n);
         this.lastProgress = t;
-        this.idleAtActiveEnd = this.idle;
+        this.markActiveEnd();
       } else this.dropBelow(ack);
       this.dataAck = ack;
     }
@@ -290,11 +297,11 @@ export class DirectionState {
       else if (this.retxSubflow >= 0) { cause = 'loss-recovery'; subflow = this.retxSubflow; packets.push(this.retxN); }
       else if (this.deliveredBeyond(x)) { cause = 'head-of-line'; subflow = x; }
       else if (this.periodRwnd > this.periodSend) cause = 'receive-window';
-    } else if (this.retxSubflow >= 0) { cause = 'loss-recovery'; subflow = this.retxSubflow; packets.push(this.retxN); }
-    else if ((subflow = this.subflows.silentSubflow(this.dir, this.periodStart)) >= 0) {
+    } else if ((subflow = this.subflows.silentSubflow(this.dir, this.periodStart)) >= 0) {
       // Nothing sent covers the point the receiver waits for: the data sits on a subflow that went silent.
       cause = 'path-failure';
-    } else {
+    } else if (this.retxSubflow >= 0) { cause = 'loss-recovery'; subflow = this.retxSubflow; packets.push(this.retxN); }
+    else {
       subflow = null;
       if (this.periodRwnd > this.periodSend) cause = 'receive-window';
     }
@@ -326,14 +333,22 @@ export class DirectionState {
   finish(): void {
     if (!this.seen) return;
     const end = this.activeEnd();
-    // Whatever is still open at the end: a stall if long enough (the capture ended inside it), else sending.
+    // Time after the active end (packets that carried nothing the receiver needed) is left out.
     if (this.lastTick < end) this.tick(end);
+    else { this.periodSend = this.sendAtActiveEnd; this.periodRwnd = this.rwndAtActiveEnd; }
+    // Whatever is still open at the end: a stall if long enough (the capture ended inside it), else sending.
     const busy = this.periodSend + this.periodRwnd;
     if (busy > 0 && end - this.periodStart >= this.subflows.stallThreshold()) this.stall(end, this.periodStartN, busy);
     else { this.sending += this.periodSend; this.rwnd += this.periodRwnd; }
     this.periodSend = 0;
     this.periodRwnd = 0;
     this.idle = this.idleAtActiveEnd;
+  }
+
+  private markActiveEnd(): void {
+    this.idleAtActiveEnd = this.idle;
+    this.sendAtActiveEnd = this.periodSend;
+    this.rwndAtActiveEnd = this.periodRwnd;
   }
 
   activeEnd(): number {

@@ -67,6 +67,14 @@ export class SessionDiagnoser implements SubflowLookup {
     return d.timeoutsSinceProgress > 0 || sf.rstTime >= 0 || sf.removedTime >= 0;
   }
 
+  anyStuck(dir: 0 | 1): boolean {
+    for (const sf of this.subflows) {
+      const d = sf.dirs[dir];
+      if (d.timeoutsSinceProgress > 0 && sf.rstTime < 0 && d.highestEnd > Math.max(1, d.ackedEnd)) return true;
+    }
+    return false;
+  }
+
   silentSubflow(dir: 0 | 1, since: number): number {
     // Of the subflows in trouble and silent, the one that carried the highest data last (the data after it
     // was presumably queued on it when it went down).

@@ -264,6 +264,8 @@ def induced_events(cap, events):
     for e in events:
         e = dict(e)
         e["captureSeconds"] = round(float(e["epoch"]) - float(first), 6)
+        if "epochBefore" in e:
+            e["captureSecondsBefore"] = round(float(e["epochBefore"]) - float(first), 6)
         out.append(e)
     return out
 
