@@ -32,6 +32,8 @@ export interface SubflowLookup {
   silentSubflow(dir: 0 | 1, since: number): number;
   /** Some subflow timed out and still holds unacknowledged data of this direction (not reset). */
   anyStuck(dir: 0 | 1): boolean;
+  /** Data first sent on `owner` was reinjected on another subflow. */
+  reinjectedAway(owner: number, dir: 0 | 1): void;
   /** The stall threshold now, seconds. */
   stallThreshold(): number;
   /** Data of `from` delivered through a reinjection on `to`. */
@@ -173,8 +175,12 @@ export class DirectionState {
   /** Marks remembered segments overlapping [start, end) as retransmitted or reinjected; returns the bytes overlapped. */
   private repeat(start: number, end: number, subflow: number, subflowRetx: boolean, n: number): number {
     let overlap = 0;
-    for (const ring of this.rings) {
-      if (!ring || ring.size === 0) continue;
+    const rings = this.rings;
+    for (let r = 0; r < rings.length; r++) {
+      const ring = rings[r];
+      // Cheap rejects first: most segments below sndMax are new bytes of a subflow that fell behind.
+      if (!ring || ring.size === 0 || ring.start[ring.first()] >= end || ring.end[ring.index(ring.head - 1)] <= start) continue;
+      let away = false;
       for (let id = ring.firstEndingAfter(start); id < ring.head; id++) {
         const i = ring.index(id);
         if (ring.start[i] >= end) break;
@@ -183,7 +189,9 @@ export class DirectionState {
         ring.flags[i] |= subflowRetx ? SEG_RETRANSMITTED : SEG_REINJECTED;
         ring.fixN[i] = n;
         ring.fixSubflow[i] = subflow;
+        away = !subflowRetx && r !== subflow;
       }
+      if (away) this.subflows.reinjectedAway(r, this.dir);
     }
     return overlap;
   }
@@ -259,8 +267,13 @@ export class DirectionState {
         if (ring.flags[i] & SEG_REINJECTED && ring.fixSubflow[i] !== ring.subflow[i]) this.subflows.resumed(ring.subflow[i], this.dir, ring.fixSubflow[i], t, n);
         ring.shift();
       }
-      ring.compact();
     }
+  }
+
+  /** The subflow is closed (reset, or FIN with nothing left unacknowledged): its ring gives its memory back. */
+  release(subflow: number, onlyIfEmpty: boolean): void {
+    const ring = this.rings[subflow];
+    if (ring && (!onlyIfEmpty || ring.size === 0)) ring.compact();
   }
 
   private closePeriod(t: number, n: number): void {

@@ -22,6 +22,8 @@ export class DiagnosisCollector implements PacketObserver {
   /** Session events already turned into control events, per session. */
   private readonly eventsSeen: number[] = [];
   private readonly o = newObservation();
+  /** The diagnosis finds reinjections itself and takes conflicts from the streams: no first-copy log needed. */
+  readonly copies = false;
 
   /** Observes `engine` from its next packet on. */
   constructor(private readonly engine: AnalysisEngine) {
@@ -54,7 +56,7 @@ export class DiagnosisCollector implements PacketObserver {
     o.dataAck = a.dataAck !== null ? a.dataAck - 1 : -1;
     // Plain TCP after fallback: the subflow's sequence space is the data level, its ACK the data ACK.
     if (fallback && o.dataAck < 0 && a.ack !== null && a.subflow === 0 && p.flags & 0x10) o.dataAck = a.ack - 1;
-    o.conflict = a.conflictWith >= 0;
+    o.conflict = false;
     o.tsval = -1;
     o.tsecr = -1;
     o.sackBlocks = 0;
@@ -122,6 +124,17 @@ export class DiagnosisCollector implements PacketObserver {
     for (const c of s.subflows) d.subflow(c.subflowId).backup ||= c.dirs[0].backup || c.dirs[1].backup;
     const labels: SubflowLabel[] = s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup }));
     const r = summarize(d, labels);
+    // Conflicting data (different bytes for the same data-level range) as marks, from the streams' own list.
+    for (const dir of [0, 1] as const) {
+      const marks = r.series.seq[dir === 0 ? 'c2s' : 's2c'];
+      const times = new Map(marks.map((m) => [m.n, m]));
+      for (const c of s.streams[dir].conflicts) {
+        // Placed at the repeat mark of the same packet (conflicting bytes are always a repeat); else not drawn.
+        const at = times.get(c.packet);
+        if (at) marks.push({ t: at.t, start: c.offset, end: c.offset + c.length, subflow: at.subflow, kind: 'conflict', n: c.packet });
+      }
+      marks.sort((a, b) => a.t - b.t || a.n - b.n);
+    }
     this.results.set(s.id, r);
     return r;
   }

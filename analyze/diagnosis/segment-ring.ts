@@ -93,9 +93,11 @@ export class SegmentRing {
     }
   }
 
-  /** Frees the arrays when empty (a direction that went quiet keeps no memory). */
+  /** Frees the arrays (called when the subflow closed: nothing more will be delivered through it). */
   compact(): void {
-    if (this.head === this.tail && this.cap > FIRST_CAPACITY) this.alloc(0);
+    this.tail = this.head;
+    this.ackCursor = this.head;
+    if (this.cap > 0) this.alloc(0);
   }
 
   private grow(): void {

@@ -41,6 +41,8 @@ export class SessionDiagnoser implements SubflowLookup {
   private readonly pending: PendingHandover[] = [];
   readonly managed: ManagedHandover[] = [];
   finished = false;
+  /** Subflows per direction that timed out since their last ACK progress (anyStuck is cheap when none). */
+  private readonly timingOut: [number, number] = [0, 0];
 
   constructor(readonly id: number) {
     this.dirs = [new DirectionState(0, this), new DirectionState(1, this)];
@@ -67,7 +69,12 @@ export class SessionDiagnoser implements SubflowLookup {
     return d.timeoutsSinceProgress > 0 || sf.rstTime >= 0 || sf.removedTime >= 0;
   }
 
+  reinjectedAway(owner: number, dir: 0 | 1): void {
+    this.subflow(owner).dirs[dir].reinjectedAwaySinceProgress = true;
+  }
+
   anyStuck(dir: 0 | 1): boolean {
+    if (this.timingOut[dir] === 0) return false;
     for (const sf of this.subflows) {
       const d = sf.dirs[dir];
       if (d.timeoutsSinceProgress > 0 && sf.rstTime < 0 && d.highestEnd > Math.max(1, d.ackedEnd)) return true;
@@ -134,6 +141,7 @@ export class SessionDiagnoser implements SubflowLookup {
         peer.ackedEnd = o.ack;
         peer.lastAckAdvance = t;
         peer.lastAckAdvanceN = o.n;
+        if (peer.timeoutsSinceProgress > 0) this.timingOut[dir ^ 1]--;
         peer.timeoutsSinceProgress = 0;
         if (peer.timeoutPackets.length) peer.timeoutPackets = [];
         peer.reinjectedAwaySinceProgress = false;
@@ -167,7 +175,7 @@ export class SessionDiagnoser implements SubflowLookup {
       }
       if (timeout) {
         me.timeouts++;
-        me.timeoutsSinceProgress++;
+        if (me.timeoutsSinceProgress++ === 0) this.timingOut[o.dir]++;
         if (me.timeoutPackets.length < MAX_TIMEOUT_PACKETS) me.timeoutPackets.push(o.n);
         // The next retransmission is a timeout again only after another silent RTO.
         me.lastAckSeen = t;
@@ -182,7 +190,6 @@ export class SessionDiagnoser implements SubflowLookup {
     if (o.dataStart < 0) return;
     const dirState = this.dirs[o.dir];
     const dataEnd = o.dataStart + o.len;
-    if (!retx) this.markReinjectedAway(o.dir, o.dataStart, dataEnd, o.subflow);
     const fresh = dirState.onData(t, o.dataStart, dataEnd, o.subflow, retx, o.n, o.conflict);
     if (fresh > 0) {
       me.newBytes += fresh;
@@ -191,17 +198,6 @@ export class SessionDiagnoser implements SubflowLookup {
       me.lastNewData = t;
       if (!retx) dirState.remember(Math.max(o.dataStart, dirState.dataAck), dataEnd, end, o.subflow, o.n);
       if (this.pending.length) this.settlePending(o.dir, o.subflow, t, o.n);
-    }
-  }
-
-  /** Data of other subflows reinjected on `to`: their owners' data had to go elsewhere. */
-  private markReinjectedAway(dir: 0 | 1, start: number, end: number, to: number): void {
-    const rings = this.dirs[dir].rings;
-    for (let k = 0; k < rings.length; k++) {
-      const ring = rings[k];
-      if (!ring || k === to || ring.size === 0) continue;
-      const i = ring.index(ring.firstEndingAfter(start));
-      if (i >= 0 && ring.start[i] < end) this.subflow(k).dirs[dir].reinjectedAwaySinceProgress = true;
     }
   }
 
@@ -224,6 +220,7 @@ export class SessionDiagnoser implements SubflowLookup {
     const sf = this.subflow(subflow);
     if (kind === 'mp-prio-normal') { sf.backup = false; return; }
     if (kind === 'rst') { if (sf.rstTime < 0) { sf.rstTime = t; sf.rstN = n; } }
+    if (kind === 'rst' || kind === 'fin') { this.dirs[0].release(subflow, kind === 'fin'); this.dirs[1].release(subflow, kind === 'fin'); }
     if (kind === 'remove-addr' && sf.removedTime < 0) { sf.removedTime = t; sf.removedN = n; }
     if (kind === 'mp-prio-backup') sf.backup = true;
     if (kind === 'rst') return; // failures are judged at the end
