@@ -79,7 +79,17 @@ export class DirectionState {
   readonly rings: SegmentRing[] = [];
   /** Waits (seconds) of segments delivered on their subflow for earlier data (reordering delay), and whom they waited for. */
   readonly holWaits = new Reservoir(2048);
-  readonly blame = new Map<number, number>();
+  /** Seconds of waiting blamed on each subflow (index: subflow id). */
+  blame = new Float64Array(4);
+
+  private addBlame(subflow: number, wait: number): void {
+    if (subflow >= this.blame.length) {
+      const b = new Float64Array(Math.max(subflow + 1, this.blame.length * 2));
+      b.set(this.blame);
+      this.blame = b;
+    }
+    this.blame[subflow] += wait;
+  }
   reinjectedBytes = 0;
   wastedBytes = 0;
   readonly seq = new Decimated<SeqMark>(SEQ_POINTS);
@@ -102,7 +112,8 @@ export class DirectionState {
 
   /** Some subflow's oldest segment not covered by DATA_ACK already reached the receiver's subflow. */
   private reordered(): boolean {
-    for (const ring of this.rings) {
+    for (let r = 0; r < this.rings.length; r++) {
+      const ring = this.rings[r];
       if (!ring) continue;
       const i = ring.first();
       if (i >= 0 && ring.subflowAckedAt[i] >= 0) return true;
@@ -208,16 +219,22 @@ export class DirectionState {
     this.rings[subflow]?.subflowAck(ack, t);
   }
 
-  /** The ring and index of the oldest segment not covered by DATA_ACK (the one the receiver waits for), or null. */
-  private waitedFor(): { ring: SegmentRing; i: number } | null {
+  /** The ring and index of the oldest segment not covered by DATA_ACK (the one the receiver waits for), in
+   * `waitRing`/`waitIndex` (fields, not a returned object: this runs on every DATA_ACK advance). */
+  private waitRing: SegmentRing | null = null;
+  private waitIndex = -1;
+  private findWaitedFor(): void {
     let best: SegmentRing | null = null;
     let bi = -1;
-    for (const ring of this.rings) {
+    const rings = this.rings;
+    for (let r = 0; r < rings.length; r++) {
+      const ring = rings[r];
       if (!ring) continue;
       const i = ring.first();
       if (i >= 0 && ring.start[i] <= this.dataAck && (best === null || ring.start[i] < best.start[bi])) { best = ring; bi = i; }
     }
-    return best ? { ring: best, i: bi } : null;
+    this.waitRing = best;
+    this.waitIndex = bi;
   }
 
   /** DATA_ACK `ack` (and the receiver's window, -1 unknown) seen at t in packet n. */
@@ -241,7 +258,8 @@ export class DirectionState {
   }
 
   private dropBelow(ack: number): void {
-    for (const ring of this.rings) {
+    for (let r = 0; r < this.rings.length; r++) {
+      const ring = this.rings[r];
       if (!ring) continue;
       for (let i = ring.first(); i >= 0 && ring.end[i] <= ack; i = ring.first()) ring.shift();
     }
@@ -249,10 +267,13 @@ export class DirectionState {
 
   /** In-order progress to `ack`: segments now covered waited (DATA_ACK time - subflow ACK time) for the one at the old point. */
   private deliver(t: number, ack: number, n: number): void {
-    const w = this.waitedFor();
-    const blockerSubflow = w ? w.ring.subflow[w.i] : -1;
-    const lossBlocked = w !== null && (w.ring.flags[w.i] & (SEG_RETRANSMITTED | SEG_REINJECTED)) !== 0;
-    for (const ring of this.rings) {
+    this.findWaitedFor();
+    const wr = this.waitRing;
+    const blockerSubflow = wr !== null ? wr.subflow[this.waitIndex] : -1;
+    const lossBlocked = wr !== null && (wr.flags[this.waitIndex] & (SEG_RETRANSMITTED | SEG_REINJECTED)) !== 0;
+    const rings = this.rings;
+    for (let r = 0; r < rings.length; r++) {
+      const ring = rings[r];
       if (!ring) continue;
       for (let i = ring.first(); i >= 0 && ring.end[i] <= ack; i = ring.first()) {
         const acked = ring.subflowAckedAt[i];
@@ -260,9 +281,7 @@ export class DirectionState {
         const wait = acked >= 0 ? t - acked : 0;
         if (wait > 0 && !lossBlocked) {
           this.holWaits.add(wait);
-          if (blockerSubflow >= 0 && ring.subflow[i] !== blockerSubflow) {
-            this.blame.set(blockerSubflow, (this.blame.get(blockerSubflow) ?? 0) + wait);
-          }
+          if (blockerSubflow >= 0 && ring.subflow[i] !== blockerSubflow) this.addBlame(blockerSubflow, wait);
         }
         if (ring.flags[i] & SEG_REINJECTED && ring.fixSubflow[i] !== ring.subflow[i]) this.subflows.resumed(ring.subflow[i], this.dir, ring.fixSubflow[i], t, n);
         ring.shift();
@@ -292,12 +311,13 @@ export class DirectionState {
 
   private stall(t: number, n: number, busy: number): void {
     this.stalled += busy;
-    const w = this.waitedFor();
+    this.findWaitedFor();
     const packets = [this.periodStartN];
     let cause: StallCause = 'unknown';
     let subflow: number | null = null;
-    if (w !== null && this.dataAck < w.ring.end[w.i]) {
-      const { ring, i } = w;
+    if (this.waitRing !== null && this.dataAck < this.waitRing.end[this.waitIndex]) {
+      const ring = this.waitRing;
+      const i = this.waitIndex;
       const x = ring.subflow[i];
       packets.push(ring.n[i]);
       if (ring.fixN[i] >= 0) packets.push(ring.fixN[i]);

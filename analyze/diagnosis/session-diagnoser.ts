@@ -121,10 +121,13 @@ export class SessionDiagnoser implements SubflowLookup {
 
     // Timestamps: one outstanding TSval per direction; the first echo of it gives this side's half of the RTT.
     if (o.tsval >= 0) {
-      if (o.len > 0 && me.tsPending < 0) { me.tsPending = o.tsval; me.tsPendingTime = t; }
+      // At most one sample per half RTT and direction: enough for the figures, cheap on long transfers.
+      if (o.len > 0 && me.tsPending < 0 && t >= me.tsNextAllowed) { me.tsPending = o.tsval; me.tsPendingTime = t; }
       if (peer.tsPending >= 0 && o.flags & TCPF_ACK && ((o.tsecr - peer.tsPending) | 0) >= 0) {
-        this.half(sf, peer, me, (t - peer.tsPendingTime) * 1000, t, o.n);
+        const half = t - peer.tsPendingTime;
+        this.half(sf, peer, me, half * 1000, t, o.n);
         peer.tsPending = -1;
+        peer.tsNextAllowed = t + half;
       }
     }
 

@@ -27,6 +27,8 @@ export class SubflowDirState {
   karnTime = 0;
   tsPending = -1;
   tsPendingTime = 0;
+  /** No new timestamp sample starts before this time (one per half RTT). */
+  tsNextAllowed = 0;
   /** Latest one-way-and-back time from the capture point to this direction's receiver (ms), -1 none. */
   halfRttMs = -1;
   retransmissions = 0;

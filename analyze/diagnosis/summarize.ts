@@ -230,7 +230,7 @@ function directionDiagnosis(d: SessionDiagnoser, st: DirectionState, dir: 0 | 1,
   const end = st.activeEnd();
   const active = Math.max(0, end - st.firstTime);
   const bytes = st.dataAck > 0 ? st.dataAck : st.sndMax;
-  const blame = [...st.blame].sort((a, b) => b[1] - a[1]).map(([subflow, s]) => ({ subflow, waitMs: round3(s * 1000) }));
+  const blame = [...st.blame].map((s, subflow) => ({ subflow, s })).filter((x) => x.s > 0).sort((a, b) => b.s - a.s).map(({ subflow, s }) => ({ subflow, waitMs: round3(s * 1000) }));
   const stalledSeconds = {} as Record<StallCause, number>;
   for (const c of STALL_CAUSES) stalledSeconds[c] = round6(byCause[c]);
   return {
