@@ -505,48 +505,41 @@ sc_diag-clean() {
     "$CP_DIAG"
 }
 
-sc_diag-path-failure() {
+# diag_failure NAME SEED CUT_PATH BACKUP(0|1) DESCRIPTION EXPECT: path 2 joins
+# (as backup when BACKUP=1); once the server has 100000 of the client's
+# 300000 bytes, everything on path CUT_PATH is dropped (link up)
+diag_failure() {
+  local name=$1 seed=$2 cut=$3 backup=$4 desc=$5 expect=$6 flag=()
   CBYTES=300000 SBYTES=60000
   topo 2 4 0
-  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow
+  [[ $backup == 1 ]] && flag=(backup)
+  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow "${flag[@]+"${flag[@]}"}"
   blackhole_prepare
   cap_start pcap 128 c1 c2
   rm -f "$WORK/mark"
-  app_server 22 --mark-recv 100000 --mark-file "$WORK/mark"
-  app_client 22
+  app_server "$seed" --mark-recv 100000 --mark-file "$WORK/mark"
+  app_client "$seed"
   wait_for 30 test -e "$WORK/mark"
   local before; before=$(now_epoch)
-  blackhole 2
+  blackhole "$cut"
   # epochBefore: before the first rule (the server side) took effect; epoch: after both
-  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 2, \"client\": \"$(caddr 2)\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
+  INDUCED="[{\"type\": \"path-blackhole\", \"path\": $cut, \"client\": \"$(caddr "$cut")\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
   app_wait
-  cap_stop "$DIR/diag-path-failure.pcap"
-  finish diag-path-failure diag-path-failure.pcap \
+  cap_stop "$DIR/$name.pcap"
+  finish "$name" "$name.pcap" "$desc" "$expect" \
+    "$CP_DIAG. The drops are in prerouting of the receiving namespace, after the capture point: the client's segments on path $cut are captured, then lost."
+}
+
+sc_diag-path-failure() {
+  diag_failure diag-path-failure 22 2 0 \
     "Path failure: two subflows (1 Mbit/s per path); once the server has received 100000 of the client's 300000 bytes, nftables drops everything on path 2 (10.0.2.1 <-> 10.0.2.2) in both namespaces' prerouting hooks while the link stays up. Subflow 1 goes silent (RTO retransmissions without ACKs), its data is reinjected on subflow 0 and the transfer completes there. meta 'induced' holds the moment of the cut." \
-    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}' \
-    "$CP_DIAG. The drops are in prerouting of the receiving namespace, after the capture point: the client's segments on path 2 are captured, then lost."
+    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}'
 }
 
 sc_diag-backup-failure() {
-  CBYTES=300000 SBYTES=60000
-  topo 2 4 0
-  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow backup
-  blackhole_prepare
-  cap_start pcap 128 c1 c2
-  rm -f "$WORK/mark"
-  app_server 23 --mark-recv 100000 --mark-file "$WORK/mark"
-  app_client 23
-  wait_for 30 test -e "$WORK/mark"
-  local before; before=$(now_epoch)
-  blackhole 1
-  # epochBefore: before the first rule (the server side) took effect; epoch: after both
-  INDUCED="[{\"type\": \"path-blackhole\", \"path\": 1, \"client\": \"$(caddr 1)\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
-  app_wait
-  cap_stop "$DIR/diag-backup-failure.pcap"
-  finish diag-backup-failure diag-backup-failure.pcap \
+  diag_failure diag-backup-failure 23 1 1 \
     "Backup path failure: the initial subflow on path 1 carries the data, a second subflow on path 2 joins as backup (MP_JOIN B=1, endpoint flag backup). Once the server has received 100000 of 300000 bytes, nftables drops everything on path 1 (link up); the data moves to the backup subflow. meta 'induced' holds the moment of the cut." \
-    '{"subflows": 2, "fallback": false, "complete": true, "snaplen": 128, "join_backup": true, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}' \
-    "$CP_DIAG. The drops are in prerouting of the receiving namespace, after the capture point."
+    '{"subflows": 2, "fallback": false, "complete": true, "snaplen": 128, "join_backup": true, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}'
 }
 
 sc_diag-asymmetry() {

@@ -173,11 +173,7 @@ export class DirectionState {
       // The sender resumed after idle: a new period starts here (what the last one held before idle was sending).
       this.sending += this.periodSend;
       this.rwnd += this.periodRwnd;
-      this.periodStart = t;
-      this.periodStartN = n;
-      this.periodSend = 0;
-      this.periodRwnd = 0;
-      this.retxSubflow = -1;
+      this.startPeriod(t, n);
     }
     if (this.lastData === t) this.markActiveEnd();
     return fresh;
@@ -302,6 +298,10 @@ export class DirectionState {
       this.sending += this.periodSend;
       this.rwnd += this.periodRwnd;
     }
+    this.startPeriod(t, n);
+  }
+
+  private startPeriod(t: number, n: number): void {
     this.periodStart = t;
     this.periodStartN = n;
     this.periodSend = 0;
