@@ -235,6 +235,11 @@ export class DirectionState {
 
   /** DATA_ACK `ack` (and the receiver's window, -1 unknown) seen at t in packet n. */
   onDataAck(t: number, ack: number, window: number, n: number): void {
+    // The same DATA_ACK and window again (most packets carry one for the other direction): only time passes.
+    if (ack === this.dataAck && (window >= 0 ? this.dataAck + window : -1) === this.edge) {
+      if (this.seen) this.tick(t);
+      return;
+    }
     if (this.seen) this.tick(t);
     if (ack > this.dataAck) {
       if (this.seen) {
