@@ -7,6 +7,7 @@ import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
 import type { PacketObserver } from './packet-analysis.js';
+import { DiagnosisCollector } from './diagnosis/feed.js';
 
 export interface AnalyzeFileResult {
   engine: AnalysisEngine;
@@ -14,6 +15,8 @@ export interface AnalyzeFileResult {
   /** `gzip` when the capture file was compressed. */
   compression?: 'gzip';
   truncated: boolean;
+  /** The diagnosis of every session (pass it to buildReport), unless hooks.diagnosis was false. */
+  diagnosis?: DiagnosisCollector;
 }
 
 export interface AnalyzeHooks {
@@ -27,6 +30,8 @@ export interface AnalyzeHooks {
   onProgress?: (fileBytesRead: number) => void;
   /** Largest packet record accepted (default 256 KiB, as libpcap). */
   maxRecordBytes?: number;
+  /** Diagnose each session (default true). */
+  diagnosis?: boolean;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -45,6 +50,7 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
 async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): Promise<AnalyzeFileResult> {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
+  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector(engine);
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
     if (onRecord) onRecord(rec, engine);
@@ -66,5 +72,5 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
   await engine.settle();
-  return { engine, format: summary.format, compression: summary.compression, truncated: summary.truncated };
+  return { engine, format: summary.format, compression: summary.compression, truncated: summary.truncated, diagnosis };
 }

@@ -28,6 +28,8 @@ export class DataPlane {
   /** Set while observers are attached: per-packet facts go there. */
   analysis: PacketAnalysis | null = null;
   private readonly u64Scratch: [number, number] = [0, 0];
+  /** Whether an observer reads reinjectionOf/conflictWith (engine.observe sets it): else no first-copy log. */
+  trackCopies = true;
   /** First copies of data-level ranges per stream (observers only). */
   private readonly copies = new WeakMap<DataStream, CopyLog>();
 
@@ -229,6 +231,7 @@ export class DataPlane {
    * then records the piece as the first copy of what was new.
    */
   private observePiece(a: PacketAnalysis, stream: DataStream, offset: number, length: number, subflow: number, n: number, conflictsBefore: number): void {
+    if (!this.trackCopies) return;
     let log = this.copies.get(stream);
     if (log === undefined) this.copies.set(stream, (log = new CopyLog()));
     if (a.reinjectionOf < 0) a.reinjectionOf = log.otherSubflow(offset, offset + length, subflow);

@@ -106,6 +106,7 @@ export class AnalysisEngine {
   observe(observer: PacketObserver): void {
     this.observers.push(observer);
     this.observing = true;
+    this.data.trackCopies = this.observers.some((o) => o.copies !== false);
     this.log.analysis = this.analysis;
     this.control.analysis = this.analysis;
     this.data.analysis = this.analysis;

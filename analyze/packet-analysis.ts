@@ -79,6 +79,11 @@ export interface PacketObserver {
   packet(pkt: DecodedPacket, rec: CaptureRecord, a: PacketAnalysis): void;
   /** Called once by `engine.finish()`, after the last findings were raised. */
   finish?(): void;
+  /**
+   * False when the observer never reads `reinjectionOf` and `conflictWith`: when no observer does, the engine
+   * skips its log of first copies, the costliest part of filling the analysis.
+   */
+  readonly copies?: boolean;
 }
 
 export function newPacketAnalysis(): PacketAnalysis {

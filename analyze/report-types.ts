@@ -1,4 +1,5 @@
 /** The JSON report of `analyze --json` (docs/analyze-json.md, docs/analyze.schema.json). */
+import type { SessionDiagnosis, SubflowDiagnosis } from './diagnosis/types.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 export type HmacVerdict = 'valid' | 'invalid' | 'unverifiable';
@@ -67,7 +68,8 @@ export interface DirectionReport {
   reorderDelay: DelayFigures;
 }
 
-export interface SubflowReport {
+/** The diagnosis fields (rtt, share, lossEvents, timeouts, failed, ...) are present when the diagnosis ran. */
+export interface SubflowReport extends Partial<SubflowDiagnosis> {
   id: number;
   client: string;
   server: string;
@@ -111,6 +113,8 @@ export interface SessionReport {
   data: { c2s: DirectionReport; s2c: DirectionReport };
   events: SessionEvent[];
   findings: Finding[];
+  /** Why the transfer performed as it did (docs/diagnosis.md). */
+  diagnosis?: SessionDiagnosis;
 }
 
 export interface UnmatchedReport {

@@ -2,6 +2,7 @@
 import type { AnalysisEngine } from './engine.js';
 import type { Conn, Session } from './model.js';
 import type { AnalysisReport, DirectionReport, SessionReport, SubflowReport, UnmatchedReport } from './report-types.js';
+import type { DiagnosisCollector } from './diagnosis/feed.js';
 
 export interface CaptureInfo {
   /** The file as given (`-` is stdin). */
@@ -80,7 +81,7 @@ function subflowReport(engine: AnalysisEngine, c: Conn): SubflowReport {
   return r;
 }
 
-function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
+function sessionReport(engine: AnalysisEngine, s: Session, diagnosis?: DiagnosisCollector): SessionReport {
   const keys = (side: Session['client']) => {
     const o: { key?: string; token?: string; idsn?: string } = {};
     if (side.key) o.key = side.key;
@@ -105,6 +106,11 @@ function sessionReport(engine: AnalysisEngine, s: Session): SessionReport {
     findings: s.findings,
   };
   if (s.fallbackReason) r.fallbackReason = s.fallbackReason;
+  const diag = diagnosis?.result(s);
+  if (diag) {
+    r.diagnosis = diag.diagnosis;
+    r.subflows.forEach((f, i) => Object.assign(f, diag.subflows[f.id] ?? diag.subflows[i]));
+  }
   return r;
 }
 
@@ -127,7 +133,8 @@ export function captureFormatText(c: { format: string; compression?: string }): 
 }
 
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
-export function buildReport(engine: AnalysisEngine, info: CaptureInfo): AnalysisReport {
+/** With `diagnosis`, each session gets its diagnosis. */
+export function buildReport(engine: AnalysisEngine, info: CaptureInfo, diagnosis?: DiagnosisCollector): AnalysisReport {
   let plain = engine.plainClosed;
   let plainPackets = engine.tracker.plainPackets;
   for (const c of engine.conns.values()) if (c.kind === 'plain') { plain++; plainPackets += c.packets; }
@@ -152,7 +159,7 @@ export function buildReport(engine: AnalysisEngine, info: CaptureInfo): Analysis
       plainTcpPackets: plainPackets,
       unlistedTcpPackets: engine.tracker.droppedPackets + engine.control.unlistedPackets,
     },
-    sessions: engine.sessions.map((s) => sessionReport(engine, s)),
+    sessions: engine.sessions.map((s) => sessionReport(engine, s, diagnosis)),
     unmatched: engine.unmatched.filter((c) => c.kind === 'unmatched').map(unmatchedReport),
     findings: [...engine.findings, ...engine.sessions.flatMap((s) => s.findings)],
   };

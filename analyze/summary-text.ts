@@ -109,6 +109,7 @@ const SUBFLOW_COLUMNS: Array<[string, (f: SubflowReport) => string]> = [
   ['retx segs', (f) => String(f.retransmissions)],
   ['ooo segs', (f) => String(f.outOfOrder)],
   ['hs rtt ms', (f) => (f.rttMs !== undefined ? f.rttMs.toFixed(3) : '-')],
+  ['flow rtt ms', (f) => (f.rtt ? `${f.rtt.p50Ms.toFixed(1)} (p95 ${f.rtt.p95Ms.toFixed(1)})` : '-')],
   ['hmac', (f) => (f.join ? hmacText(f) : 'initial')],
   ['end', (f) => f.closed + (f.resetReason ? ` (${f.resetReason})` : '')],
 ];
@@ -128,6 +129,7 @@ function sessionBlock(s: SessionReport, captureStart: number, c: Colors, opts: S
   const out: string[] = [];
   const first = s.subflows[0];
   out.push(c.bold(`Session ${s.id}: MPTCP v${s.version} ${first ? `${first.client} → ${first.server}` : ''}${s.fallback ? c.yellow(` FALLBACK (${s.fallbackReason})`) : ''}`));
+  if (s.diagnosis) out.push(...verdictLines(s, c));
   out.push(`  client key ${s.client.key ?? '?'} token ${s.client.token ?? '?'}   server key ${s.server.key ?? '?'} token ${s.server.token ?? '?'}`);
   out.push(`  checksums ${s.checksum ? 'on' : 'off'}, ${counted(s.subflows.length, 'subflow')}, ${counted(s.packets, 'packet')}, ${s.duration.toFixed(3)} s`);
   out.push(dirLine('c2s', s.data.c2s, s.duration), ...gapLines(s.data.c2s), dirLine('s2c', s.data.s2c, s.duration), ...gapLines(s.data.s2c));
@@ -139,9 +141,23 @@ function sessionBlock(s: SessionReport, captureStart: number, c: Colors, opts: S
     for (const e of shown) out.push(eventLine(e, s, captureStart, opts));
     if (s.events.length > shown.length) out.push(`    … ${counted(s.events.length - shown.length, 'more event')} (see --json)`);
   }
-  if (s.findings.length > 0) {
+  const diagnosisFindings = s.diagnosis?.findings ?? [];
+  if (s.findings.length + diagnosisFindings.length > 0) {
     out.push('  findings:');
-    for (const f of s.findings) out.push(`    ${findingText(f, c)}`);
+    for (const f of [...s.findings, ...diagnosisFindings]) out.push(`    ${findingText(f, c)}`);
+  }
+  return out;
+}
+
+/** The diagnosis at the top of a session: one verdict line per direction, and the handovers. */
+function verdictLines(s: SessionReport, c: InstanceType<typeof Chalk>): string[] {
+  const d = s.diagnosis!;
+  const out: string[] = [];
+  for (const dd of [d.c2s, d.s2c]) if (dd) out.push(`  ${c.bold('verdict')} ${dd.verdict}`);
+  if (!d.c2s && !d.s2c) out.push(`  ${c.bold('verdict')} ${d.verdict}`);
+  for (const h of d.handovers) {
+    const took = h.latencyMs !== null ? `, resumed at ${h.resumedAt!.toFixed(3)} s (${h.latencyMs.toFixed(1)} ms)` : '';
+    out.push(`  handover ${h.dir}: subflow ${h.from} → ${h.to ?? '?'} (${h.trigger}), last progress ${h.failedAt.toFixed(3)} s${took} (packets ${h.packets.join(', ')})`);
   }
   return out;
 }

@@ -139,6 +139,7 @@ export async function runFollow(file: string, opts: FollowOptions): Promise<void
   try {
     const res = await analyzeFile(file, {}, {
       onWarning: warn,
+      diagnosis: false,
       listener: {
         session: (s) => {
           if (exporter) { exporter.attach(s); return; }

@@ -23,8 +23,8 @@ set -euo pipefail
 DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$DIR/tools"
 APP="$TOOLS/mptcp_app.py"
-C=mpc
-S=mps
+C=${MPC_NS:-mpc}             # namespace names (override to run beside another user of the defaults)
+S=${MPS_NS:-mps}
 PORT=5201
 RATE=${RATE:-1mbit}          # per path, per direction
 CBYTES=${CBYTES:-250000}     # client -> server payload
@@ -34,7 +34,8 @@ PY=${PYTHON:-python3}
 TRIES=${TRIES:-3}
 
 ALL_SCENARIOS=(v1-two-subflows v1-four-subflows-addaddr v1-checksum v1-ipv6 fallback fastclose
-  mp-prio remove-addr two-interfaces small-snaplen lossy checksum-rewrite sll-any)
+  mp-prio remove-addr two-interfaces small-snaplen lossy checksum-rewrite sll-any
+  diag-clean diag-path-failure diag-backup-failure diag-asymmetry diag-small-rcvbuf diag-app-limited)
 
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then echo "must run as root (network namespaces)" >&2; exit 1; fi
@@ -85,12 +86,15 @@ wait_for() { # wait_for SECONDS CMD... : poll until CMD succeeds
 }
 
 # ---------------------------------------------------------------- topology
-# topo NPATHS FAMILY(4|6) CHECKSUM(0|1) [TUNPATH]
-#   TUNPATH: path number made of a TUN pair joined by tools/tun_relay.py
-#   instead of a veth pair (link type RAW IP instead of Ethernet).
+# topo NPATHS FAMILY(4|6) CHECKSUM(0|1) [TUNPATHS]
+#   TUNPATHS: path numbers ("2" or "1 2") made of a TUN pair joined by
+#   tools/tun_relay.py instead of a veth pair (link type RAW IP instead of
+#   Ethernet); ${DELAY[i]} (ms, default 0) is the relay's one-way delay on
+#   path i in each direction (no netem on this kernel).
 FAM=4
+declare -A DELAY=()
 topo() {
-  local n=$1 fam=$2 csum=$3 tunpath=${4:-0} i ns dev
+  local n=$1 fam=$2 csum=$3 tunpaths=" ${4:-} " i ns dev
   FAM=$fam
   teardown
   x ip netns add "$C"
@@ -108,10 +112,12 @@ topo() {
     fi
   done
   for ((i = 1; i <= n; i++)); do
-    if [[ $i == "$tunpath" ]]; then
+    if [[ $tunpaths == *" $i "* ]]; then
       x ip -n "$C" tuntap add mode tun name "t$i"
       x ip -n "$S" tuntap add mode tun name "t$i"
-      xbg "$PY" "$TOOLS/tun_relay.py" "$C" "t$i" "$S" "t$i" --ready "$WORK/relay$i.ready"
+      local dl=${DELAY[$i]:-0} delay=()
+      [[ $dl != 0 ]] && delay=(--delay-ab "$dl" --delay-ba "$dl")
+      xbg "$PY" "$TOOLS/tun_relay.py" "$C" "t$i" "$S" "t$i" --ready "$WORK/relay$i.ready" "${delay[@]+"${delay[@]}"}"
       wait_for 10 test -e "$WORK/relay$i.ready"
       dev=t
     else
@@ -257,14 +263,16 @@ environment() {
     "$cc" "$csum" "$RATE" "$RATE" "$CBYTES" "$SBYTES" "$(ip -V 2>&1 | head -1)" "$(tcpdump --version 2>&1 | head -1)" \
     "$(tcpdump --version 2>&1 | sed -n 2p)"
 }
-# finish NAME FILE DESCRIPTION EXPECT_JSON CAPTURE_POINT [NOTES]
+# finish NAME FILE DESCRIPTION EXPECT_JSON CAPTURE_POINT [NOTES]   ($INDUCED: JSON list of induced events)
+INDUCED=""
 finish() {
   local name=$1 file=$2 desc=$3 expect=$4 point=$5 notes=${6:-}
   "$PY" "$TOOLS/write_meta.py" --capture "$DIR/$file" --name "$file" --description "$desc" \
     --command "sudo bash captures/make-captures.sh $name" --steps "$STEPS" --kernel "$KERNEL" \
     --client-report "$WORK/client.json" --server-report "$WORK/server.json" \
     --client-addr "$(caddr 1)" --server-addr "$(saddr 1)" --port "$PORT" \
-    --expect "$expect" --capture-point "$point" --notes "$notes" --environment "$(environment)"
+    --expect "$expect" --capture-point "$point" --notes "$notes" --environment "$(environment)" \
+    ${INDUCED:+--induced "$INDUCED"}
 }
 CP_CLIENT="client namespace (mpc), on every client interface (tcpdump per interface, merged by timestamp with mergecap into one Ethernet pcap), capture filter 'tcp'"
 
@@ -457,6 +465,130 @@ sc_sll-any() {
     "Two-subflow transfer captured with 'tcpdump -i any -y LINUX_SLL2' inside the client namespace: Linux cooked capture v2 link type (LINKTYPE_LINUX_SLL2 = 276, tcpdump's default for 'any'), which records the interface index of each packet; both interfaces in one pcap." \
     '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "checksum": false, "complete": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4, "file_format": "pcap", "linktypes": [276]}' \
     "client namespace (mpc), tcpdump -i any -y LINUX_SLL2 (Linux cooked capture), capture filter 'tcp'"
+}
+
+# ---------------------------------------------------------------- diagnosis scenarios
+# Each makes one cause of a slow (or healthy) transfer happen for real and
+# records when it was induced (meta.json "induced": wall-clock epoch and
+# seconds since the capture's first packet), so tests can check that the
+# diagnosis names that cause at that time. Captured headers-only (snaplen
+# 128) to keep the files small.
+CP_DIAG="$CP_CLIENT, snaplen 128 (headers and MPTCP options only)"
+now_epoch() { date +%s.%N; }
+# blackhole_prepare I / blackhole I: everything on path I is dropped, both
+# ways, while the link stays up: the server drops what arrives on sI and the
+# client drops what arrives on cI, both in prerouting, i.e. after the
+# client-side capture point (the capture sees the client's segments sent into
+# the void and the server's last segments before the client discards them).
+blackhole_prepare() {
+  local ns
+  for ns in "$C" "$S"; do
+    x ip netns exec "$ns" nft add table inet cut
+    x ip netns exec "$ns" nft add chain inet cut in '{ type filter hook prerouting priority -300; }'
+  done
+}
+blackhole() {
+  nss nft add rule inet cut in iifname "s$1" counter drop
+  nsc nft add rule inet cut in iifname "c$1" counter drop
+}
+
+sc_diag-clean() {
+  RATE=2mbit CBYTES=200000 SBYTES=200000
+  topo 2 4 0
+  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow
+  cap_start pcap 128 c1 c2
+  transfer 21
+  cap_stop "$DIR/diag-clean.pcap"
+  finish diag-clean diag-clean.pcap \
+    "Diagnosis reference: two healthy paths (2 Mbit/s each, no loss, no added delay), 200000 bytes each way over two subflows. Nothing is wrong: the diagnosis must raise no warning." \
+    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}' \
+    "$CP_DIAG"
+}
+
+# diag_failure NAME SEED CUT_PATH BACKUP(0|1) DESCRIPTION EXPECT: path 2 joins
+# (as backup when BACKUP=1); once the server has 100000 of the client's
+# 300000 bytes, everything on path CUT_PATH is dropped (link up)
+diag_failure() {
+  local name=$1 seed=$2 cut=$3 backup=$4 desc=$5 expect=$6 flag=()
+  CBYTES=300000 SBYTES=60000
+  topo 2 4 0
+  [[ $backup == 1 ]] && flag=(backup)
+  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow "${flag[@]+"${flag[@]}"}"
+  blackhole_prepare
+  cap_start pcap 128 c1 c2
+  rm -f "$WORK/mark"
+  app_server "$seed" --mark-recv 100000 --mark-file "$WORK/mark"
+  app_client "$seed"
+  wait_for 30 test -e "$WORK/mark"
+  local before; before=$(now_epoch)
+  blackhole "$cut"
+  # epochBefore: before the first rule (the server side) took effect; epoch: after both
+  INDUCED="[{\"type\": \"path-blackhole\", \"path\": $cut, \"client\": \"$(caddr "$cut")\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
+  app_wait
+  cap_stop "$DIR/$name.pcap"
+  finish "$name" "$name.pcap" "$desc" "$expect" \
+    "$CP_DIAG. The drops are in prerouting of the receiving namespace, after the capture point: the client's segments on path $cut are captured, then lost."
+}
+
+sc_diag-path-failure() {
+  diag_failure diag-path-failure 22 2 0 \
+    "Path failure: two subflows (1 Mbit/s per path); once the server has received 100000 of the client's 300000 bytes, nftables drops everything on path 2 (10.0.2.1 <-> 10.0.2.2) in both namespaces' prerouting hooks while the link stays up. Subflow 1 goes silent (RTO retransmissions without ACKs), its data is reinjected on subflow 0 and the transfer completes there. meta 'induced' holds the moment of the cut." \
+    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}'
+}
+
+sc_diag-backup-failure() {
+  diag_failure diag-backup-failure 23 1 1 \
+    "Backup path failure: the initial subflow on path 1 carries the data, a second subflow on path 2 joins as backup (MP_JOIN B=1, endpoint flag backup). Once the server has received 100000 of 300000 bytes, nftables drops everything on path 1 (link up); the data moves to the backup subflow. meta 'induced' holds the moment of the cut." \
+    '{"subflows": 2, "fallback": false, "complete": true, "snaplen": 128, "join_backup": true, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}'
+}
+
+sc_diag-asymmetry() {
+  # 4 Mbit/s per path: the 16 KB of TCP small queues add ~30 ms, small beside
+  # 150 ms; the server sends for as long as the client, so the slow join
+  # (about 0.3 s) completes while both directions are still open
+  RATE=4mbit CBYTES=400000 SBYTES=400000
+  DELAY=([1]=5 [2]=150)
+  topo 2 4 0 "1 2"
+  nsc ip mptcp endpoint add "$(caddr 2)" dev t2 id 2 subflow
+  cap_start pcap 128 t1 t2
+  INDUCED="[{\"type\": \"one-way-delay\", \"path\": 1, \"ms\": 5, \"epoch\": $(now_epoch)}, {\"type\": \"one-way-delay\", \"path\": 2, \"ms\": 150, \"epoch\": $(now_epoch)}]"
+  transfer 24
+  cap_stop "$DIR/diag-asymmetry.pcap"
+  finish diag-asymmetry diag-asymmetry.pcap \
+    "Path asymmetry: both paths are TUN pairs joined by tools/tun_relay.py, path 1 with 5 ms and path 2 with 150 ms one-way delay in each direction (4 Mbit/s each). Each side sends 400000 bytes over both subflows; in-order delivery waits for segments on the slow subflow (head-of-line blocking)." \
+    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4, "linktypes": [101]}' \
+    "client namespace, tcpdump on t1 and t2 (raw IP), merged with mergecap; snaplen 128. The delay is added by the relay between the namespaces, after the capture point."
+}
+
+sc_diag-small-rcvbuf() {
+  RATE=20mbit CBYTES=300000 SBYTES=20000
+  DELAY=([1]=40)
+  topo 1 4 0 "1"
+  # small receive buffers at the server (the data receiver): the window, not
+  # the 20 Mbit/s path, limits the transfer (80 ms RTT)
+  nss sysctl -q net.ipv4.tcp_rmem="4096 16384 16384"
+  cap_start pcap 128 t1
+  INDUCED="[{\"type\": \"receiver-buffer\", \"tcp_rmem\": \"4096 16384 16384\", \"side\": \"server\", \"epoch\": $(now_epoch)}]"
+  transfer 25 -- --rcvbuf 16384
+  cap_stop "$DIR/diag-small-rcvbuf.pcap"
+  finish diag-small-rcvbuf diag-small-rcvbuf.pcap \
+    "Small receiver buffers on a long fast path: one path (a TUN pair, 40 ms one-way delay each way, 20 Mbit/s); the server namespace has net.ipv4.tcp_rmem='4096 16384 16384' and the server socket SO_RCVBUF 16384. The client's 300000 bytes are limited by the data-level receive window, not by the path." \
+    '{"subflows": 1, "fallback": false, "complete": true, "snaplen": 128, "subtypes": ["MP_CAPABLE", "DSS"], "ip_version": 4, "linktypes": [101]}' \
+    "client namespace, tcpdump on t1 (raw IP), snaplen 128."
+}
+
+sc_diag-app-limited() {
+  RATE=2mbit CBYTES=160000 SBYTES=20000
+  topo 2 4 0
+  nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow
+  cap_start pcap 128 c1 c2
+  INDUCED="[{\"type\": \"sender-bursts\", \"side\": \"client\", \"burstBytes\": 16000, \"pauseSeconds\": 0.4, \"epoch\": $(now_epoch)}]"
+  transfer 26 --burst 16000 --pause 0.4
+  cap_stop "$DIR/diag-app-limited.pcap"
+  finish diag-app-limited diag-app-limited.pcap \
+    "Application-limited sender: the client sends its 160000 bytes in bursts of 16000 bytes with 0.4 s pauses (mptcp_app.py --burst 16000 --pause 0.4) over two healthy 2 Mbit/s paths; the network is never the bottleneck." \
+    '{"subflows": 2, "fallback": false, "complete": true, "snaplen": 128, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}' \
+    "$CP_DIAG"
 }
 
 # ---------------------------------------------------------------- main

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../analyze/engine.js';
 import { buildReport } from '../analyze/report.js';
 import { formatSummary } from '../analyze/summary-text.js';
+import { DiagnosisCollector } from '../analyze/diagnosis/feed.js';
 import type { AnalysisReport, Finding } from '../analyze/report-types.js';
 import { decodePacket } from '../dissect/decode.js';
 import { newDecodedPacket } from '../dissect/packet.js';
@@ -251,13 +252,16 @@ class LiveRun {
    * After stop: releases held records, lets the caller finish its engine, builds the report (plus the
    * CAPTURE_DROPS finding), commits the pcapng and writes the JSON report.
    */
+  /** The diagnosis observing the engine, when the caller attached one (its verdicts go into the report). */
+  diagnosis?: DiagnosisCollector;
+
   finish(engine: AnalysisEngine, finishEngine: () => void, onFinding: (f: Finding) => void): { report: AnalysisReport; stats: Array<PcapStats | undefined> } {
     const stats = this.capture.stats();
     if (this.fatal !== undefined) throw this.fatal;
     this.reorder?.flush();
     finishEngine();
     const names = this.opts.interfaces;
-    const report = buildReport(engine, { file: `live:${names.join(',')}`, format: 'pcapng', truncated: false, version: this.opts.version });
+    const report = buildReport(engine, { file: `live:${names.join(',')}`, format: 'pcapng', truncated: false, version: this.opts.version }, this.diagnosis);
     const dropped = LiveRun.drops(stats);
     if (dropped > 0) {
       const per = this.capture.ifaces.map((i, k) => `${i.name}: ${stats[k]?.ps_drop ?? '?'} by the kernel, ${stats[k]?.ps_ifdrop ?? '?'} by the interface`).join('; ');
@@ -405,6 +409,7 @@ async function runWithLog(pcap: PcapModule, opts: LiveOptions, display?: Compile
     }
   });
   const r = run;
+  r.diagnosis = new DiagnosisCollector(engine);
   r.onInterfaceLost = (iface) => lostFinding(engine, r, iface);
   r.onInterfaceState = (iface, up) => interfaceStateLine(engine, r, iface, up, (l) => log.line(l));
   r.open();

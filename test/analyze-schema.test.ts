@@ -14,7 +14,7 @@ describe('analyze --json reports match docs/analyze.schema.json', () => {
   it('has captures to check', () => expect(files.length).toBeGreaterThan(5));
   it.each(files)('%s', async (file) => {
     const res = await analyzeFile(file);
-    const report = JSON.parse(JSON.stringify(buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: '0.0.0' })));
+    const report = JSON.parse(JSON.stringify(buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: '0.0.0' }, res.diagnosis)));
     const ok = validate(report);
     expect(validate.errors ?? [], file).toEqual([]);
     expect(ok).toBe(true);

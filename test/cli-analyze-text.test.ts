@@ -60,7 +60,7 @@ describe('analyze text: columns with units, bytes per direction', () => {
   it('every column of the subflow table names its unit; reinj in bytes, retx in segments', async () => {
     const { text } = await analyzeBoth(TWO);
     const { head } = subflowTable(sessionLines(text, 0));
-    expect(head).toEqual(['#', 'client', 'server', 'ids', 'backup', 'packets', 'c2s bytes', 's2c bytes', 'reinj bytes', 'retx segs', 'ooo segs', 'hs rtt ms', 'hmac', 'end']);
+    expect(head).toEqual(['#', 'client', 'server', 'ids', 'backup', 'packets', 'c2s bytes', 's2c bytes', 'reinj bytes', 'retx segs', 'ooo segs', 'hs rtt ms', 'flow rtt ms', 'hmac', 'end']);
   });
 
   it.each([TWO, FOUR, LOSSY, SNAP])('%s: c2s and s2c bytes of each subflow are the TCP payload tshark counts per direction', async (file) => {

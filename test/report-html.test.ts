@@ -55,7 +55,14 @@ describe('report --html / --json', () => {
     expect(html).toContain('<h2>Capture</h2>');
     expect(html).toContain(`Session 0: MPTCP v${s.version} ${s.subflows[0].client} → ${s.subflows[0].server}`);
     for (const k of [s.client.key, s.client.token, s.server.key, s.server.token, s.data.c2s.sha256, s.data.s2c.sha256]) expect(html).toContain(k!);
-    for (const f of s.subflows) expect(html).toContain(`<td class="mono">${f.client}</td>`);
+    // Addresses never wrap mid-number; the timeline is not cut by a scroll box.
+    for (const f of s.subflows) expect(html).toContain(`<td class="mono addr">${f.client}</td>`);
+    expect(html).toMatch(/\.addr \{ white-space: nowrap;/);
+    expect(html).not.toMatch(/max-height/);
+    // The diagnosis: the verdict of each direction at the top of the session.
+    const top = html.slice(html.indexOf('<section id="session-0">'), html.indexOf('<h3>Keys and tokens</h3>'));
+    expect(top).toContain('<p class="verdict">c2s: ');
+    expect(top).toContain('<p class="verdict">s2c: ');
     expect(html).toContain('Timeline of events and findings');
     expect(html).toContain('<code>MP_JOIN_ESTABLISHED</code>');
     expect(html).toContain('no fallback');
@@ -63,8 +70,13 @@ describe('report --html / --json', () => {
 
   it('has the charts as SVG made by vega: Stevens graph per direction, throughput, reordering delay', () => {
     const svgs = [...html.matchAll(/<svg\b[^>]*class="marks"[^>]*>/g)];
-    expect(svgs.length).toBe(4);
-    for (const t of ['c2s: data-level sequence over time', 's2c: data-level sequence over time', 'throughput per subflow', 'data-level reordering delay distribution']) expect(html).toContain(t);
+    // Four diagnosis charts (time-sequence per direction, RTT, throughput with the aggregate) before the four others.
+    expect(svgs.length).toBe(8);
+    for (const t of ['c2s: data-level sequence over time', 's2c: data-level sequence over time', 'throughput per subflow', 'data-level reordering delay distribution',
+      'c2s: data-level time-sequence', 's2c: data-level time-sequence', 'in-flow RTT per subflow', 'throughput per subflow and in all']) expect(html).toContain(t);
+    // Marks name their packets.
+    expect(html).toMatch(/<title>packet \d+: subflow \d, data \d+-\d+<\/title>/);
+    expect(html).toContain('DATA_ACK + receive window');
     // Subflows coloured in the legends; ids unique in the page.
     expect(html).toContain('subflow 1');
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
@@ -145,7 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
       expect(resp?.ok() ?? true).toBe(true);
       expect(await page.title()).toBe(`MPTCP report: ${TWO}`);
       const boxes = await page.$$eval('figure svg', (els) => els.map((e) => { const b = e.getBoundingClientRect(); return { w: b.width, h: b.height, marks: e.querySelectorAll('path, line, rect').length }; }));
-      expect(boxes).toHaveLength(4);
+      expect(boxes).toHaveLength(8);
       for (const b of boxes) {
         expect(b.w).toBeGreaterThan(300);
         expect(b.h).toBeGreaterThan(150);

@@ -678,23 +678,28 @@ export class TuiApp {
     // No charts until the session has packets: a message instead (drawOverlay retries as data comes).
     if (o.session === null || !chartData(this.model, o.session)) return;
     const inner = { width: this.layout.overlay.width - 2, height: this.layout.overlay.height - 2 };
-    const h1 = Math.floor(inner.height / 2);
+    const data = chartData(this.model, o.session);
+    const verdictRows = Math.min(2, data?.verdict.length ?? 0);
+    const h = inner.height - verdictRows;
+    const h1 = Math.floor(h / 3);
+    const h2 = Math.floor(h / 3);
     o.legends = [];
     const mk = (top: number, height: number, label: string): contrib.Widgets.LineElement => {
       // The legend is a line of its own above the plot, never drawn over it.
-      const legend = blessed.box({ top: 1 + top, left: 1, width: inner.width, height: 1, tags: true });
+      const legend = blessed.box({ top: 1 + verdictRows + top, left: 1, width: inner.width, height: 1, tags: true });
       this.overlayBox.append(legend);
       o.legends!.push(legend);
       // Inside the overlay's border (children are placed from the outer edge: the screen has no autoPadding).
       const chart = contrib.line({
-        top: 2 + top, left: 1, width: inner.width, height: height - 1, label, showLegend: false,
+        top: 2 + verdictRows + top, left: 1, width: inner.width, height: height - 1, label, showLegend: false,
         style: { line: 'yellow', text: 'white', baseline: 'white', border: { fg: BORDER } }, xLabelPadding: 3, xPadding: 5, numYLabels: 4,
         border: { type: 'line', fg: BORDER },
       } as unknown as contrib.Widgets.LineOptions);
       this.overlayBox.append(chart);
       return chart;
     };
-    o.charts = [mk(0, h1, ' Throughput per subflow (KiB/s) '), mk(h1, inner.height - h1, ' Data-level bytes delivered in order (KiB) ')];
+    o.charts = [mk(0, h1, ' Throughput per subflow (KiB/s) '), mk(h1, h2, ' Data-level bytes delivered in order (KiB) '),
+      mk(h1 + h2, h - h1 - h2, ` Data-level sequence per subflow, ${data?.sequenceDir ?? 'c2s'} (KiB) `)];
     this.updateCharts(o);
   }
 
@@ -702,7 +707,7 @@ export class TuiApp {
     if (!o.charts) return;
     const data = o.session === null ? null : chartData(this.model, o.session);
     if (!data) return;
-    const sets = [data.throughput, data.progress];
+    const sets = [data.throughput, data.progress, data.sequence];
     o.charts.forEach((chart, k) => {
       const series = sets[k].map((s, j) => ({ title: s.title, x: s.x, y: s.y, style: { line: SERIES_COLOURS[j % SERIES_COLOURS.length] } }));
       const max = Math.max(0, ...series.flatMap((s) => s.y));
@@ -731,7 +736,8 @@ export class TuiApp {
       }
       this.updateCharts(o);
       this.overlayBox.setLabel(o.title);
-      this.overlayBox.setContent('');
+      const verdict = o.session === null ? [] : (chartData(this.model, o.session)?.verdict ?? []).slice(0, 2);
+      this.overlayBox.setContent(verdict.map((v) => this.line(v, this.layout.overlay.width - 2, { bold: true })).join('\n'));
       return;
     }
     if (o.kind === 'stream') { this.drawFollow(o, w); return; }

@@ -30,7 +30,7 @@ export const HELP_LINES: readonly string[] = [
   'Views (for the selected session)',
   '  i                   summary: bytes and sha256 per direction, completeness, reinjection,',
   '                      reordering, per-subflow RTT, findings',
-  '  c                   charts: throughput per subflow, data-level progress over time',
+  '  c                   charts: throughput per subflow, data-level progress and sequence per subflow over time, the verdict',
   '  t (or f)            findings and timeline; Enter on a line goes to its packet',
   '  s                   follow stream: the whole data-level stream, page by page, gaps shown;',
   '                      d switches direction, m ascii / hex / raw, e saves the direction to a file',

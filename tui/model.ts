@@ -4,6 +4,7 @@
  * panes show is derived from it by the pure view modules (view-*.ts).
  */
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../analyze/engine.js';
+import { DiagnosisCollector } from '../analyze/diagnosis/feed.js';
 import type { Conn, Session } from '../analyze/model.js';
 import type { Finding } from '../analyze/report-types.js';
 import { decodePacket } from '../dissect/decode.js';
@@ -50,10 +51,21 @@ export class TuiModel {
     });
     // The engine's verdicts on each packet go into the index beside it.
     this.engine.observe({ packet: (_pkt, _rec, a) => { this.analysis = a; } });
+    this.diagnosis = new DiagnosisCollector(this.engine);
+    // The per-subflow sequence chart: the highest data-level offset each subflow carried, per bucket.
+    this.engine.observe({
+      packet: (_p, _rec, a) => {
+        if (a.dsn === null || a.payloadLength === 0 || a.session < 0 || a.dir === null) return;
+        this.series.get(a.session)?.addSequence(a.time - this.engine.firstTime, a.subflow, a.dir === 'c2s' ? 0 : 1, a.dsn - 1 + a.payloadLength);
+      },
+    });
   }
 
   /** The engine's verdicts on the packet being ingested (set by the observer during push). */
   private analysis: PacketAnalysis | null = null;
+
+  /** Why each session performed as it did (analyze/diagnosis), final once the source has ended. */
+  readonly diagnosis: DiagnosisCollector;
 
   private onSession(s: Session): void {
     const pv: [StreamPreview, StreamPreview] = [new StreamPreview(), new StreamPreview()];

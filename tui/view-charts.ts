@@ -18,6 +18,11 @@ export interface ChartData {
   throughput: ChartSeries[];
   /** Data-level bytes delivered in order (KiB), c2s and s2c. */
   progress: ChartSeries[];
+  /** Per-subflow sequence: the highest data-level offset (KiB) each subflow carried, in `sequenceDir`. */
+  sequence: ChartSeries[];
+  sequenceDir: 'c2s' | 's2c';
+  /** The diagnosis verdict lines, once the source has ended. */
+  verdict: string[];
 }
 
 function labelDigits(width: number): number {
@@ -40,5 +45,11 @@ export function chartData(model: TuiModel, session: number): ChartData | null {
   const pad = (a: number[]): number[] => (a.length < points ? [...a, ...new Array<number>(points - a.length).fill(a[a.length - 1] ?? 0)] : a.slice());
   const throughput = ser.subflowBytes.map((bytes, sf) => ({ title: `sf${sf}`, x, y: pad(bytes.map((b) => round(b / 1024 / ser.width))) }));
   const progress = ser.progress.map((p, d) => ({ title: d === 0 ? 'c2s' : 's2c', x, y: pad(p.map((v) => round(v / 1024))) }));
-  return { session, bucketSeconds: ser.width, throughput, progress };
+  // The direction that carried more data.
+  const dir = (ser.progress[1][ser.progress[1].length - 1] ?? 0) > (ser.progress[0][ser.progress[0].length - 1] ?? 0) ? 1 : 0;
+  const sequence = ser.sequence[dir].map((a, sf) => ({ title: `sf${sf}`, x, y: pad(a.map((v) => round(v / 1024))) }));
+  const s = model.engine.sessions[session];
+  const d = model.info.finished && s ? model.diagnosis.result(s)?.diagnosis : undefined;
+  const verdict = d ? [d.c2s?.verdict, d.s2c?.verdict].filter((v): v is string => v !== undefined) : [];
+  return { session, bucketSeconds: ser.width, throughput, progress, sequence, sequenceDir: dir === 0 ? 'c2s' : 's2c', verdict };
 }

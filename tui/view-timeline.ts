@@ -43,10 +43,23 @@ export function timelineLines(model: TuiModel, session: number | null): Timeline
   const sessions = session === null ? eng.sessions : eng.sessions.filter((s) => s.id === session);
   const findings = [...(session === null ? eng.findings : []), ...sessions.flatMap((s) => s.findings)];
   findings.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+  // The diagnosis (once the source has ended): its findings among the others, its verdicts after them.
+  const verdicts: TimelineLine[] = [];
+  if (model.info.finished) {
+    for (const s of sessions) {
+      const d = model.diagnosis.result(s)?.diagnosis;
+      if (!d) continue;
+      findings.push(...d.findings);
+      verdicts.push({ text: '', heading: true }, { text: `Verdict of session ${s.id}`, heading: true });
+      for (const v of [d.c2s?.verdict, d.s2c?.verdict]) if (v) verdicts.push({ text: `  ${v}` });
+    }
+    findings.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+  }
   const out: TimelineLine[] = [];
   out.push({ text: `Findings (${findings.length})`, heading: true });
   if (findings.length === 0) out.push({ text: '  none' });
   for (const f of findings) out.push(findingLine(f));
+  out.push(...verdicts);
   for (const s of sessions) {
     out.push({ text: '', heading: true });
     out.push({ text: `Timeline of session ${s.id} (${s.events.length} events${s.eventsDropped ? `, ${s.eventsDropped} more not kept` : ''})`, heading: true });

@@ -23,7 +23,7 @@ export async function checkCaptures(files: string[], opts: CheckRunOptions): Pro
     const t0 = performance.now();
     try {
       const counter = opts.rules.packets.length > 0 ? new PacketRuleCounter(opts.rules.packets) : null;
-      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning, observer: counter ?? undefined });
+      const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning, observer: counter ?? undefined, diagnosis: false });
       const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version });
       results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000, counter?.matches));
     } catch (err) {

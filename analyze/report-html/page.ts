@@ -25,6 +25,9 @@ th { background: var(--alt); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 td.mono { word-break: break-all; max-width: 280px; }
+td.addr, .addr { white-space: nowrap; word-break: normal; max-width: none; }
+.verdict { margin: 4px 0; padding: 6px 10px; border-left: 4px solid var(--info); background: var(--alt); }
+.verdict.bad { border-left-color: var(--warn); }
 .kv th { width: 200px; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; font-weight: 600; color: #fff; }
 .badge.error { background: var(--err); } .badge.warning { background: var(--warn); }
@@ -34,7 +37,7 @@ td.mono { word-break: break-all; max-width: 280px; }
 figure { margin: 12px 0 20px; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; max-width: 760px; }
-.scroll { max-height: 480px; overflow: auto; border: 1px solid var(--line); }
+.scroll { border: 1px solid var(--line); }
 .scroll table { margin: 0; }
 .scroll th { position: sticky; top: 0; }
 tr.finding td { background: #fff7ed; }
@@ -84,7 +87,7 @@ function findingsTable(findings: Finding[]): string {
 
 function keysTable(s: SessionReport): string {
   const row = (name: string, k: SessionReport['client'], ep: string): string =>
-    `<tr><th>${name}</th><td>${esc(ep)}</td><td class="mono">${esc(k.key ?? '—')}</td><td class="mono">${esc(k.token ?? '—')}</td><td class="mono">${esc(k.idsn ?? '—')}</td></tr>`;
+    `<tr><th>${name}</th><td class="addr">${esc(ep)}</td><td class="mono">${esc(k.key ?? '—')}</td><td class="mono">${esc(k.token ?? '—')}</td><td class="mono">${esc(k.idsn ?? '—')}</td></tr>`;
   const f = s.subflows[0];
   return `<table><tr><th></th><th>endpoint</th><th>key</th><th>token</th><th>IDSN</th></tr>${row('client', s.client, f?.client ?? '')}${row('server', s.server, f?.server ?? '')}</table>`;
 }
@@ -116,7 +119,7 @@ function dataTable(s: SessionReport): string {
 }
 
 function subflowTable(subflows: SubflowReport[]): string {
-  const rows = subflows.map((f) => `<tr><td class="num">${f.id}</td><td class="mono">${esc(f.client)}</td><td class="mono">${esc(f.server)}</td>` +
+  const rows = subflows.map((f) => `<tr><td class="num">${f.id}</td><td class="mono addr">${esc(f.client)}</td><td class="mono addr">${esc(f.server)}</td>` +
     `<td>${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}</td><td>${f.backup ? 'yes' : 'no'}</td><td>${esc(f.handshake)}</td>` +
     `<td>${f.join ? esc(f.hmac ?? 'unverifiable') : 'initial'}</td><td class="num">${f.packets}</td><td class="num">${f.dataBytes.c2s} / ${f.dataBytes.s2c}</td>` +
     `<td class="num">${f.reinjectedBytes}</td><td class="num">${f.retransmissions}</td><td class="num">${ms(f.rttMs)}</td>` +
@@ -157,11 +160,43 @@ function charts(list: Chart[]): string {
   return list.map((c) => `<figure><figcaption><strong>${esc(c.title)}</strong></figcaption>\n${c.svg}\n<figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n');
 }
 
+/** The one-line verdict of each direction, at the top of the session. */
+function diagnosisVerdict(s: SessionReport): string {
+  const d = s.diagnosis;
+  if (!d) return '';
+  const bad = d.findings.some((f) => f.severity === 'warning');
+  const lines = [d.c2s?.verdict, d.s2c?.verdict].filter((v): v is string => v !== undefined);
+  return (lines.length ? lines : [d.verdict]).map((v) => `<p class="verdict${bad ? ' bad' : ''}">${esc(v)}</p>`).join('\n');
+}
+
+/** Diagnosis details: per-direction shares, stalls, handovers, in-flow RTT, findings. */
+function diagnosisSection(s: SessionReport): string {
+  const d = s.diagnosis;
+  if (!d) return '';
+  const pct = (v: number): string => `${Math.round(v * 100)} %`;
+  const dirs = (['c2s', 's2c'] as const).filter((k) => d[k] !== null).map((k) => {
+    const x = d[k]!;
+    return `<tr><th>${k}</th><td class="num">${x.activeSeconds.toFixed(3)}</td><td class="num">${(x.goodputBps / 1e6).toFixed(3)}</td><td class="num">${pct(x.shares.sending)}</td><td class="num">${pct(x.shares.receiveWindowLimited)}</td><td class="num">${pct(x.shares.senderIdle)}</td><td class="num">${pct(x.shares.stalled)}</td>` +
+      `<td class="num">${x.stalls.length + x.stallsNotListed}</td><td class="num">${x.headOfLine.p95Ms.toFixed(1)}</td><td class="num">${x.reinjectedBytes} / ${x.wastedReinjectedBytes}</td></tr>`;
+  });
+  const shares = `<table><tr><th>dir</th><th>active s</th><th>goodput Mbit/s</th><th>sending</th><th>window-limited</th><th>sender idle</th><th>stalled</th><th>stalls</th><th>reordering wait p95 ms</th><th>reinjected / wasted bytes</th></tr>${dirs.join('')}</table>`;
+  const stallRows = (['c2s', 's2c'] as const).flatMap((k) => (d[k]?.stalls ?? []).slice(0, 20).map((st) =>
+    `<tr><td>${k}</td><td class="num">${st.start.toFixed(3)}</td><td class="num">${st.end.toFixed(3)}</td><td class="num">${st.durationMs.toFixed(1)}</td><td>${esc(st.cause)}</td><td>${st.subflow ?? ''}</td><td class="mono">${esc(st.packets.join(', '))}</td></tr>`));
+  const stalls = stallRows.length ? `<table><tr><th>dir</th><th>start s</th><th>end s</th><th>ms</th><th>cause</th><th>subflow</th><th>packets</th></tr>${stallRows.join('')}</table>` : '<p>No stalls.</p>';
+  const ho = d.handovers.length ? `<table><tr><th>dir</th><th>from</th><th>to</th><th>trigger</th><th>last progress s</th><th>resumed s</th><th>latency ms</th><th>packets</th></tr>${d.handovers.map((h) =>
+    `<tr><td>${h.dir}</td><td>${h.from}</td><td>${h.to ?? ''}</td><td>${esc(h.trigger)}</td><td class="num">${h.failedAt.toFixed(3)}</td><td class="num">${h.resumedAt?.toFixed(3) ?? ''}</td><td class="num">${h.latencyMs?.toFixed(1) ?? ''}</td><td class="mono">${esc(h.packets.join(', '))}</td></tr>`).join('')}</table>` : '';
+  const rtt = `<table><tr><th>#</th><th>client</th><th>in-flow RTT p50 / p95 / min ms</th><th>samples</th><th>share c2s / s2c</th><th>loss events</th><th>timeouts</th><th>failed at s</th></tr>${s.subflows.map((f) =>
+    `<tr><td class="num">${f.id}</td><td class="mono addr">${esc(f.client)}</td><td class="num">${f.rtt ? `${f.rtt.p50Ms.toFixed(1)} / ${f.rtt.p95Ms.toFixed(1)} / ${f.rtt.minMs.toFixed(1)}` : '—'}</td><td class="num">${f.rtt?.samples ?? 0}</td>` +
+    `<td class="num">${f.share ? `${pct(f.share.c2s)} / ${pct(f.share.s2c)}` : ''}</td><td class="num">${f.lossEvents ?? ''}</td><td class="num">${f.timeouts ?? ''}</td><td class="num">${f.failed !== undefined && f.failed !== null ? f.failed.toFixed(3) : ''}</td></tr>`).join('')}</table>`;
+  return `<h3>Diagnosis</h3>\n${shares}\n${rtt}\n${ho}\n<h4>Stalls</h4>\n${stalls}\n<h4>Diagnosis findings</h4>\n${findingsTable(d.findings)}`;
+}
+
 function sessionSection(s: SessionReport, sessionCharts: Chart[]): string {
   const f = s.subflows[0];
   return `<section id="session-${s.id}">
 <h2>Session ${s.id}: MPTCP v${s.version} ${esc(f?.client ?? '')} → ${esc(f?.server ?? '')}</h2>
 <p class="sub">${s.subflows.length} subflow(s), ${s.packets} packets, ${s.duration} s, from ${esc(iso(s.start))}</p>
+${diagnosisVerdict(s)}
 ${verdicts(s)}
 <h3>Keys and tokens</h3>
 ${keysTable(s)}
@@ -169,6 +204,7 @@ ${keysTable(s)}
 ${dataTable(s)}
 <h3>Subflows</h3>
 ${subflowTable(s.subflows)}
+${diagnosisSection(s)}
 <h3>Charts</h3>
 ${charts(sessionCharts)}
 <h3>Timeline of events and findings</h3>
@@ -178,7 +214,7 @@ ${timeline(s)}
 
 function unmatchedTable(r: AnalysisReport): string {
   if (r.unmatched.length === 0) return '';
-  const rows = r.unmatched.map((u) => `<tr><td class="mono">${esc(u.endpoints[0])}</td><td class="mono">${esc(u.endpoints[1])}</td><td>${esc(u.reason)}</td>` +
+  const rows = r.unmatched.map((u) => `<tr><td class="mono addr">${esc(u.endpoints[0])}</td><td class="mono addr">${esc(u.endpoints[1])}</td><td>${esc(u.reason)}</td>` +
     `<td class="mono">${esc(u.token ?? '')}</td><td class="num">${u.packets}</td><td class="num">${u.firstPacket}–${u.lastPacket}</td><td>${esc(u.subtypes.join(', '))}</td></tr>`);
   return `<h2>Unmatched subflows</h2><table><tr><th>endpoint</th><th>endpoint</th><th>reason</th><th>token</th><th>packets</th><th>packets #</th><th>MPTCP options</th></tr>${rows.join('')}</table>`;
 }

@@ -27,11 +27,11 @@ export function registerReport(program: Command): void {
       const { analyzeFile } = await import('../../analyze/analyze-file.js');
       const { buildReport } = await import('../../analyze/report.js');
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
-      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: VERSION });
+      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: VERSION }, res.diagnosis);
       // Everything is rendered before the first file is written: a failure leaves no output behind.
       const outputs: Array<[string, string]> = [];
       if (opts.json) outputs.push([opts.json, `${JSON.stringify(report, null, 2)}\n`]);
-      if (html && collector && opts.html) outputs.push([opts.html, await html.renderHtmlReport(report, collector.result(res.engine))]);
+      if (html && collector && opts.html) outputs.push([opts.html, await html.renderHtmlReport(report, collector.result(res.engine), (id) => res.diagnosis?.series(id) ?? null)]);
       for (const [target, text] of outputs) {
         const bytes = writeFileAtomic(target, text);
         process.stderr.write(`wrote ${target}: ${bytes} bytes${bytes >= 1024 ? ` (${bytesText(bytes)})` : ''}\n`);

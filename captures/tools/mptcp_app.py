@@ -25,6 +25,9 @@ Options for special scenarios:
                               payload, wait, then close with unread data in the
                               receive queue (abortive close -> MP_FASTCLOSE)
   --linger0                   set SO_LINGER {1,0} before closing
+  --burst N --pause S         send in bursts of N bytes with S seconds of silence
+                              between them (an application-limited sender)
+  --rcvbuf N                  SO_RCVBUF on the socket (set before connect/listen)
 """
 
 import argparse
@@ -106,11 +109,16 @@ def sender(sock, data, sent, args, errors):
         marked = False
         while off < len(data):
             end = min(off + CHUNK, len(data))
+            if args.burst:
+                # never cross a burst boundary in one send()
+                end = min(end, (off // args.burst + 1) * args.burst)
             if args.mark_at and not marked and off < args.mark_at < end:
                 end = args.mark_at
             n = sock.send(data[off:end])
             sent.add(data[off:off + n])
             off += n
+            if args.burst and off % args.burst == 0 and off < len(data):
+                time.sleep(args.pause)
             if args.mark_at and not marked and off >= args.mark_at:
                 marked = True
                 if args.mark_file:
@@ -239,12 +247,17 @@ def main():
     p.add_argument("--no-shutdown", action="store_true", help="do not shutdown(SHUT_WR) after sending")
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--progress", action="store_true", help="print receive progress to stderr")
+    p.add_argument("--burst", type=int, default=0, help="send in bursts of N bytes")
+    p.add_argument("--pause", type=float, default=0.3, help="seconds of silence between bursts")
+    p.add_argument("--rcvbuf", type=int, default=0, help="SO_RCVBUF before connect/listen")
     args = p.parse_args()
 
     if args.mode == "server":
         fam = family_of(args.bind)
         ls = new_socket(fam, args.tcp)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if args.rcvbuf:
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         ls.bind((args.bind, args.port))
         ls.listen(1)
         ls.settimeout(args.timeout)
@@ -263,6 +276,8 @@ def main():
             p.error("client needs --connect")
         fam = family_of(args.connect)
         sock = new_socket(fam, args.tcp)
+        if args.rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         sock.settimeout(args.timeout)
         sock.connect((args.connect, args.port))
         return run_conn(sock, args, "client", [args.connect, args.port], list(sock.getsockname()[:2]))

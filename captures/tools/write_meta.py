@@ -255,6 +255,21 @@ def side(report, addr, port=None):
     return d
 
 
+def induced_events(cap, events):
+    """Times of what the scenario did to the network (e.g. the moment a path was cut), as wall-clock epoch
+    seconds and as seconds since the capture's first packet (the analyzer's capture.start)."""
+    first = subprocess.run(["tshark", "-n", "-r", cap, "-c", "1", "-T", "fields", "-e", "frame.time_epoch"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    out = []
+    for e in events:
+        e = dict(e)
+        e["captureSeconds"] = round(float(e["epoch"]) - float(first), 6)
+        if "epochBefore" in e:
+            e["captureSecondsBefore"] = round(float(e["epochBefore"]) - float(first), 6)
+        out.append(e)
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     for a in ("capture", "name", "description", "command", "steps", "client_report", "server_report",
@@ -263,6 +278,8 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--notes", default="")
     p.add_argument("--environment", default="{}")
+    p.add_argument("--induced", default="", help="JSON list of induced events, each with an 'epoch' (wall clock, "
+                   "seconds); 'captureSeconds' (since the capture's first packet) is added")
     a = p.parse_args()
 
     cr = json.load(open(a.client_report))
@@ -317,6 +334,8 @@ def main():
     }
     if a.notes:
         meta["notes"] = a.notes
+    if a.induced:
+        meta["induced"] = induced_events(a.capture, json.loads(a.induced))
     if a.steps and os.path.exists(a.steps):
         meta["steps"] = [l.rstrip("\n") for l in open(a.steps) if l.strip()]
     stem = re.sub(r"\.pcap(ng)?$", "", a.capture)
