@@ -1,7 +1,7 @@
 /** Runs the analysis engine over a capture file (or stdin). */
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacketInChunk } from '../dissect/decode.js';
-import { newDecodedPacket } from '../dissect/packet.js';
+import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
@@ -16,8 +16,8 @@ export interface AnalyzeFileResult {
 export interface AnalyzeHooks {
   listener?: EngineListener;
   onWarning?: (m: string) => void;
-  /** Called after each packet was pushed into the engine (in analysis order). */
-  onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
+  /** Called after each packet was pushed into the engine (in analysis order), with its decoded layers. */
+  onRecord?: (rec: CaptureRecord, engine: AnalysisEngine, p: DecodedPacket) => void;
   /** Bytes of the file read so far. */
   onProgress?: (fileBytesRead: number) => void;
   /** Largest packet record accepted (default 256 KiB, as libpcap). */
@@ -41,7 +41,7 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
   const onRecord = hooks.onRecord;
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
-    if (onRecord) onRecord(rec, engine);
+    if (onRecord) onRecord(rec, engine, p);
   };
   // Files with several interfaces may hold each interface's packets in batches: restore time order.
   let orderer: TimeOrderer | null = null;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { action, sizeArg, VERSION } from '../cli-kit.js';
+import { action, positiveInt, sizeArg, VERSION } from '../cli-kit.js';
 import { CliError } from '../../common/cli-error.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { warn } from '../warn.js';
@@ -9,17 +9,18 @@ import { boundHeapGrowth } from '../heap-policy.js';
 const FORMATS = ['text', 'json', 'junit', 'github'] as const;
 type Format = (typeof FORMATS)[number];
 
-interface CheckOpts { rules?: string; format: string; output?: string; strict?: boolean; maxBuffer: number }
+interface CheckOpts { rules?: string; format: string; output?: string; strict?: boolean; maxBuffer: number; jobs?: number }
 
 export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('analyze captures and apply rules (CI gate): exit 0 when every capture passes, 1 when a rule fails, 2 for input errors')
-    .argument('<file...>', 'pcap or pcapng captures (gzip allowed), or - for stdin')
+    .argument('<file...>', 'pcap or pcapng captures (gzip allowed), directories (walked for captures), or - for stdin')
     .option('--rules <file>', 'rules file, YAML or JSON (docs/check.md, docs/rules.schema.json)')
     .option('--format <format>', 'text, json, junit or github', 'text')
     .option('-o, --output <file>', 'write the results to FILE (atomically) instead of stdout')
     .option('--strict', 'warnings fail the check too')
+    .option('-j, --jobs <n>', 'captures checked in parallel (default: the number of CPUs)', positiveInt)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .action(action(async (files: string[], opts: CheckOpts) => {
       boundHeapGrowth();
@@ -39,10 +40,15 @@ export function registerCheck(program: Command): void {
           throw err;
         }
       }
-      const results = await checkCaptures(files, {
-        rules, strict: Boolean(opts.strict), engine: { maxBuffer: opts.maxBuffer }, version: VERSION, onWarning: warn,
-        onInputError: (_file, message) => process.stderr.write(`mptcpscope: ${message}\n`),
-      });
+      const { captureFiles } = await import('../fleet-command.js');
+      const captures = files.length === 1 && files[0] === '-' ? files : captureFiles(files);
+      // One capture: checked on this thread as it always was. Several: on --jobs workers, results in input order.
+      const results = captures.length === 1
+        ? await checkCaptures(captures, {
+          rules, strict: Boolean(opts.strict), engine: { maxBuffer: opts.maxBuffer }, version: VERSION, onWarning: warn,
+          onInputError: (_file, message) => process.stderr.write(`mptcpscope: ${message}\n`),
+        })
+        : await (await import('../check-fleet.js')).checkFleet(captures, { rules, strict: Boolean(opts.strict), maxBuffer: opts.maxBuffer, jobs: opts.jobs, version: VERSION });
       let text: string;
       if (format === 'json') text = (await import('../../analyze/check/format-json.js')).formatJson(results, { version: VERSION, strict: Boolean(opts.strict), rulesFile: opts.rules });
       else if (format === 'junit') text = (await import('../../analyze/check/format-junit.js')).formatJunit(results);

@@ -7,6 +7,7 @@ import { registerTui } from './tui.js';
 import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
 import { registerLive } from './live.js';
+import { registerExport } from './export.js';
 
 export function registerCommands(program: Command): void {
   registerDissect(program);
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerReport(program);
   registerLive(program);
+  registerExport(program);
 }
