@@ -19,7 +19,11 @@ const decU64 = (dec: string | undefined): bigint | null => (dec === undefined ? 
 const subtypeName = (v: number): string => (v < 0 ? 'UNKNOWN' : v < SUBTYPE_NAMES.length ? SUBTYPE_NAMES[v] : v === MP_EXPERIMENTAL ? 'MP_EXPERIMENTAL' : 'UNKNOWN');
 const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
+/** IPv4 address texts by address, so the common case makes no string per packet. */
+const V4_CACHE_LIMIT = 4096;
+
 export class PacketRows {
+  private readonly v4 = new Map<number, string>();
   private readonly dss = newDssFields();
   private hasDss = false;
   private subtypes: string[] = [];
@@ -37,6 +41,18 @@ export class PacketRows {
     this.others.push({ off, len, status });
   };
 
+  private address(p: DecodedPacket, off: number): string {
+    if (p.ipVersion !== 4) return ipText(p.ipVersion, p.data, off);
+    const key = p.data.readUInt32BE(off);
+    let text = this.v4.get(key);
+    if (text === undefined) {
+      if (this.v4.size >= V4_CACHE_LIMIT) this.v4.clear();
+      text = ipText(4, p.data, off);
+      this.v4.set(key, text);
+    }
+    return text;
+  }
+
   add(rec: CaptureRecord, p: DecodedPacket, tag: PacketTag | null): void {
     if (!p.isTcp) return;
     this.p = p;
@@ -45,14 +61,13 @@ export class PacketRows {
     this.others.length = 0;
     walkTcpOptions(p, this.visit);
     const c = this.packets.cols;
-    const buf = p.data;
     c[0].push(this.captureId);
     c[1].push(rec.n);
     c[2].push(rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000));
     c[3].push(p.ipVersion);
-    c[4].push(ipText(p.ipVersion, buf, p.srcOffset));
+    c[4].push(this.address(p, p.srcOffset));
     c[5].push(p.sport);
-    c[6].push(ipText(p.ipVersion, buf, p.dstOffset));
+    c[6].push(this.address(p, p.dstOffset));
     c[7].push(p.dport);
     c[8].push(tcpFlagsText(p.flags));
     c[9].push(p.seq >>> 0);

@@ -16,6 +16,11 @@ export interface ColumnDef {
   type: ColumnType;
   /** Never null (REQUIRED); default nullable. */
   required?: boolean;
+  /**
+   * Values nearly all distinct (sequence numbers, times, DSNs): PLAIN pages, no dictionary attempt and no
+   * min/max statistics, which cost more time than they save space on such columns.
+   */
+  plain?: boolean;
 }
 
 /** A cell: numbers for integers and TIMESTAMP (microseconds since 1970, UTC), bigint where 64 bits are needed. */
@@ -88,7 +93,9 @@ export class ParquetTable {
     if (this.rows === 0) return;
     // The writer takes 64-bit integers as bigint only; cells hold plain numbers where they fit (most do).
     this.columns.forEach((c, i) => { if (INT64_TYPES.has(c.type)) toBigInts(this.cols[i], c.type.endsWith('[]')); });
-    const columnData = this.columns.map((c, i) => ({ name: c.name, data: this.cols[i] as never[], nullable: !c.required }));
+    const columnData = this.columns.map((c, i) => (c.plain
+      ? { name: c.name, data: this.cols[i] as never[], nullable: !c.required, encoding: 'PLAIN' as const, statistics: false }
+      : { name: c.name, data: this.cols[i] as never[], nullable: !c.required }));
     void this.writer.write({ columnData, rowGroupSize: this.rows });
     for (const col of this.cols) col.length = 0;
     this.rows = 0;

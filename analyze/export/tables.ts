@@ -2,6 +2,8 @@
 import type { ColumnDef, ColumnType } from './parquet-table.js';
 
 const col = (name: string, type: ColumnType, required = false): ColumnDef => ({ name, type, required });
+/** A column of nearly distinct values (see ColumnDef.plain). */
+const distinct = (name: string, type: ColumnType, required = false): ColumnDef => ({ name, type, required, plain: true });
 const key = [col('capture_id', 'VARCHAR', true)];
 
 function direction(d: 'c2s' | 's2c'): ColumnDef[] {
@@ -52,14 +54,14 @@ export const TABLES = {
     col('code', 'VARCHAR', true), col('message', 'VARCHAR', true), col('packets', 'UINTEGER[]', true), col('count', 'UBIGINT', true),
   ],
   packets: [
-    ...key, col('number', 'UINTEGER', true), col('time', 'TIMESTAMP', true), col('ip_version', 'UTINYINT', true),
+    ...key, distinct('number', 'UINTEGER', true), distinct('time', 'TIMESTAMP', true), col('ip_version', 'UTINYINT', true),
     col('src', 'VARCHAR', true), col('sport', 'USMALLINT', true), col('dst', 'VARCHAR', true), col('dport', 'USMALLINT', true),
-    col('flags', 'VARCHAR', true), col('seq', 'UINTEGER', true), col('ack', 'UINTEGER', true), col('window', 'USMALLINT', true),
+    col('flags', 'VARCHAR', true), distinct('seq', 'UINTEGER', true), distinct('ack', 'UINTEGER', true), distinct('window', 'USMALLINT', true),
     col('frame_length', 'UINTEGER', true), col('captured_length', 'UINTEGER', true), col('tcp_header_length', 'UTINYINT', true),
     col('payload_length', 'UINTEGER', true), col('session', 'UINTEGER'), col('subflow', 'UINTEGER'), col('direction', 'VARCHAR'),
     col('mptcp_subtypes', 'VARCHAR[]', true),
-    col('dss_data_ack', 'UBIGINT'), col('dss_data_ack_64', 'BOOLEAN'), col('dss_dsn', 'UBIGINT'), col('dss_dsn_64', 'BOOLEAN'),
-    col('dss_ssn', 'UINTEGER'), col('dss_data_length', 'USMALLINT'), col('dss_checksum', 'USMALLINT'), col('dss_data_fin', 'BOOLEAN'),
+    distinct('dss_data_ack', 'UBIGINT'), col('dss_data_ack_64', 'BOOLEAN'), distinct('dss_dsn', 'UBIGINT'), col('dss_dsn_64', 'BOOLEAN'),
+    distinct('dss_ssn', 'UINTEGER'), col('dss_data_length', 'USMALLINT'), col('dss_checksum', 'USMALLINT'), col('dss_data_fin', 'BOOLEAN'),
   ],
   options: [
     ...key, col('packet', 'UINTEGER', true), col('index', 'UTINYINT', true), col('subtype', 'VARCHAR', true), col('length', 'UTINYINT', true),
