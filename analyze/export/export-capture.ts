@@ -69,7 +69,7 @@ export async function exportCapture(file: string, dir: string, opts: ExportOptio
     const big = 1 << 30; // the report tables are small: one row group each
     for (const t of ['captures', 'sessions', 'subflows', 'events', 'findings'] as const) tables[t] = open(t, big);
     fillReportTables(id, file, statSync(file).size, await sha, report, res.engine.firstTime, tables as Record<TableName, ParquetTable>, opts.version);
-    for (const t of TABLE_NAMES) (tables[t] as ParquetTable).finish();
+    for (const t of TABLE_NAMES) await (tables[t] as ParquetTable).finish();
     for (const t of TABLE_NAMES) renameSync(temp(t), target(t));
     return { packets: report.capture.packets, sessions: report.sessions.length, id };
   } catch (err) {

@@ -11,13 +11,35 @@ import type { CaptureRecord } from '../../dissect/record.js';
 import { TCPOPT_MPTCP, walkTcpOptions } from '../../dissect/tcp.js';
 import type { PacketTag } from '../engine.js';
 import type { Cell, ParquetTable } from './parquet-table.js';
+import type { BoolBuilder, ColumnBuilder, Int64Builder, NumberBuilder, StringBuilder, StringListBuilder } from './column-builders.js';
+import { TABLES } from './tables.js';
 
-const u64 = (hi: number, lo: number): number | bigint => (hi < 0x200000 ? hi * 0x1_0000_0000 + lo : (BigInt(hi) << 32n) | BigInt(lo));
 const hexU64 = (hex: string | undefined): bigint | null => (hex === undefined ? null : BigInt(`0x${hex}`));
 const hexU32 = (hex: string | undefined): number | null => (hex === undefined ? null : parseInt(hex, 16));
 const decU64 = (dec: string | undefined): bigint | null => (dec === undefined ? null : BigInt(dec));
 const subtypeName = (v: number): string => (v < 0 ? 'UNKNOWN' : v < SUBTYPE_NAMES.length ? SUBTYPE_NAMES[v] : v === MP_EXPERIMENTAL ? 'MP_EXPERIMENTAL' : 'UNKNOWN');
 const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+function packetColumns(cols: readonly ColumnBuilder[]) {
+  const names = TABLES.packets.map((d) => d.name);
+  const at = <T extends ColumnBuilder>(name: string): T => {
+    const i = names.indexOf(name as (typeof names)[number]);
+    if (i < 0) throw new Error(`packets table has no column ${name}`);
+    return cols[i] as T;
+  };
+  return {
+    capture: at<StringBuilder>('capture_id'), number: at<NumberBuilder>('number'), time: at<Int64Builder>('time'),
+    ipVersion: at<NumberBuilder>('ip_version'), src: at<StringBuilder>('src'), sport: at<NumberBuilder>('sport'),
+    dst: at<StringBuilder>('dst'), dport: at<NumberBuilder>('dport'), flags: at<StringBuilder>('flags'),
+    seq: at<NumberBuilder>('seq'), ack: at<NumberBuilder>('ack'), window: at<NumberBuilder>('window'),
+    frameLength: at<NumberBuilder>('frame_length'), capturedLength: at<NumberBuilder>('captured_length'),
+    tcpHeaderLength: at<NumberBuilder>('tcp_header_length'), payloadLength: at<NumberBuilder>('payload_length'),
+    session: at<NumberBuilder>('session'), subflow: at<NumberBuilder>('subflow'), direction: at<StringBuilder>('direction'),
+    subtypes: at<StringListBuilder>('mptcp_subtypes'), dataAck: at<Int64Builder>('dss_data_ack'), dataAck64: at<BoolBuilder>('dss_data_ack_64'),
+    dsn: at<Int64Builder>('dss_dsn'), dsn64: at<BoolBuilder>('dss_dsn_64'), ssn: at<NumberBuilder>('dss_ssn'),
+    dataLength: at<NumberBuilder>('dss_data_length'), checksum: at<NumberBuilder>('dss_checksum'), dataFin: at<BoolBuilder>('dss_data_fin'),
+  };
+}
 
 /** IPv4 address texts by address, so the common case makes no string per packet. */
 const V4_CACHE_LIMIT = 4096;
@@ -26,11 +48,16 @@ export class PacketRows {
   private readonly v4 = new Map<number, string>();
   private readonly dss = newDssFields();
   private hasDss = false;
-  private subtypes: string[] = [];
+  private readonly subtypes: string[] = [];
   private readonly others: Array<{ off: number; len: number; status: string }> = [];
   private p: DecodedPacket | null = null;
 
-  constructor(private readonly captureId: string, private readonly packets: ParquetTable, private readonly options: ParquetTable) {}
+  /** The packets table's builders by column (the order of TABLES.packets). */
+  private readonly c: ReturnType<typeof packetColumns>;
+
+  constructor(private readonly captureId: string, private readonly packets: ParquetTable, private readonly options: ParquetTable) {
+    this.c = packetColumns(packets.cols);
+  }
 
   private readonly visit = (kind: number, off: number, len: number, status: string): void => {
     if (kind !== TCPOPT_MPTCP) return;
@@ -57,41 +84,42 @@ export class PacketRows {
     if (!p.isTcp) return;
     this.p = p;
     this.hasDss = false;
-    this.subtypes = [];
+    this.subtypes.length = 0;
     this.others.length = 0;
     walkTcpOptions(p, this.visit);
-    const c = this.packets.cols;
-    c[0].push(this.captureId);
-    c[1].push(rec.n);
-    c[2].push(rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000));
-    c[3].push(p.ipVersion);
-    c[4].push(this.address(p, p.srcOffset));
-    c[5].push(p.sport);
-    c[6].push(this.address(p, p.dstOffset));
-    c[7].push(p.dport);
-    c[8].push(tcpFlagsText(p.flags));
-    c[9].push(p.seq >>> 0);
-    c[10].push(p.ack >>> 0);
-    c[11].push(p.win);
-    c[12].push(rec.len);
-    c[13].push(rec.caplen);
-    c[14].push(p.tcpHeaderLength);
-    c[15].push(p.payloadLength);
-    c[16].push(tag ? tag.session : null);
-    c[17].push(tag ? tag.subflow : null);
-    c[18].push(tag ? tag.dir : null);
-    c[19].push(this.subtypes);
+    const c = this.c;
+    c.capture.pushString(this.captureId);
+    c.number.pushNumber(rec.n);
+    c.time.pushNumber(rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000));
+    c.ipVersion.pushNumber(p.ipVersion);
+    c.src.pushString(this.address(p, p.srcOffset));
+    c.sport.pushNumber(p.sport);
+    c.dst.pushString(this.address(p, p.dstOffset));
+    c.dport.pushNumber(p.dport);
+    c.flags.pushString(tcpFlagsText(p.flags));
+    c.seq.pushNumber(p.seq >>> 0);
+    c.ack.pushNumber(p.ack >>> 0);
+    c.window.pushNumber(p.win);
+    c.frameLength.pushNumber(rec.len);
+    c.capturedLength.pushNumber(rec.caplen);
+    c.tcpHeaderLength.pushNumber(p.tcpHeaderLength);
+    c.payloadLength.pushNumber(p.payloadLength);
+    if (tag) {
+      c.session.pushNumber(tag.session);
+      c.subflow.pushNumber(tag.subflow);
+      c.direction.pushString(tag.dir);
+    } else { c.session.pushNull(); c.subflow.pushNull(); c.direction.pushNull(); }
+    c.subtypes.pushList(this.subtypes);
     const d = this.dss;
-    if (this.hasDss) {
-      c[20].push(d.hasAck ? u64(d.ackHi, d.ackLo) : null);
-      c[21].push(d.hasAck ? d.ack64 : null);
-      c[22].push(d.hasMap ? u64(d.dsnHi, d.dsnLo) : null);
-      c[23].push(d.hasMap ? d.dsn64 : null);
-      c[24].push(d.hasMap ? d.ssn >>> 0 : null);
-      c[25].push(d.hasMap ? d.dataLevelLength : null);
-      c[26].push(d.checksum >= 0 ? d.checksum : null);
-      c[27].push(d.dataFin);
-    } else for (let i = 20; i <= 27; i++) c[i].push(null);
+    if (this.hasDss && d.hasAck) { c.dataAck.pushHiLo(d.ackHi, d.ackLo); c.dataAck64.pushBool(d.ack64); } else { c.dataAck.pushNull(); c.dataAck64.pushNull(); }
+    if (this.hasDss && d.hasMap) {
+      c.dsn.pushHiLo(d.dsnHi, d.dsnLo);
+      c.dsn64.pushBool(d.dsn64);
+      c.ssn.pushNumber(d.ssn >>> 0);
+      c.dataLength.pushNumber(d.dataLevelLength);
+    } else { c.dsn.pushNull(); c.dsn64.pushNull(); c.ssn.pushNull(); c.dataLength.pushNull(); }
+    if (this.hasDss && d.checksum >= 0) c.checksum.pushNumber(d.checksum); else c.checksum.pushNull();
+    if (this.hasDss) c.dataFin.pushBool(d.dataFin); else c.dataFin.pushNull();
     this.packets.endRow();
     for (let i = 0; i < this.others.length; i++) this.optionRow(rec.n, i, this.others[i], p);
   }

@@ -1,10 +1,15 @@
 /**
- * One Parquet file being written: typed columns filled row by row and written out in row groups (hyparquet-
- * writer's ParquetWriter, Snappy pages), so memory holds at most one row group whatever the capture's size.
+ * One Parquet file being written: typed Arrow columns filled row by row (column-builders.ts); every full row
+ * group becomes an Arrow record batch, which parquet-wasm (the Rust `parquet` crate compiled to WebAssembly)
+ * encodes with Snappy into the file as a stream. Memory holds about one row group whatever the capture's size.
+ * hyparquet-writer was measured slower (BENCHMARKS.md, "Parquet writers").
  */
-import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm/node';
+import { BoolBuilder, ColumnBuilder, Int64Builder, NumberBuilder, NumberListBuilder, StringBuilder, StringListBuilder, type Cell } from './column-builders.js';
 
-type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
+export type { Cell } from './column-builders.js';
 
 /** Column types, named as DuckDB shows them (docs/tables.md). */
 export type ColumnType =
@@ -14,70 +19,77 @@ export type ColumnType =
 export interface ColumnDef {
   name: string;
   type: ColumnType;
-  /** Never null (REQUIRED); default nullable. */
+  /** Never null; default nullable. */
   required?: boolean;
-  /**
-   * Values nearly all distinct (sequence numbers, times, DSNs): PLAIN pages, no dictionary attempt and no
-   * min/max statistics, which cost more time than they save space on such columns.
-   */
+  /** Values nearly all distinct (sequence numbers, times, DSNs): no dictionary page, no statistics. */
   plain?: boolean;
 }
 
-/** A cell: numbers for integers and TIMESTAMP (microseconds since 1970, UTC), bigint where 64 bits are needed. */
-export type Cell = string | number | bigint | boolean | null | number[] | string[];
-
-function leaf(c: ColumnDef, name: string, repetition: 'REQUIRED' | 'OPTIONAL'): SchemaElement {
-  const base = { name, repetition_type: repetition } as const;
+function builderFor(c: ColumnDef, id: number, capacity: number): ColumnBuilder {
   switch (c.type) {
-    case 'VARCHAR': case 'VARCHAR[]': return { ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8' };
-    case 'BOOLEAN': return { ...base, type: 'BOOLEAN' };
-    case 'DOUBLE': return { ...base, type: 'DOUBLE' };
-    case 'UTINYINT': return { ...base, type: 'INT32', converted_type: 'UINT_8' };
-    case 'USMALLINT': return { ...base, type: 'INT32', converted_type: 'UINT_16' };
-    case 'UINTEGER': case 'UINTEGER[]': return { ...base, type: 'INT32', converted_type: 'UINT_32' };
-    case 'INTEGER': case 'INTEGER[]': return { ...base, type: 'INT32' };
-    case 'UBIGINT': case 'UBIGINT[]': return { ...base, type: 'INT64', converted_type: 'UINT_64' };
-    case 'BIGINT': return { ...base, type: 'INT64' };
-    case 'TIMESTAMP': return { ...base, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
+    case 'VARCHAR': return new StringBuilder(id, capacity);
+    case 'BOOLEAN': return new BoolBuilder(capacity);
+    case 'DOUBLE': return new NumberBuilder(new arrow.Float64(), capacity);
+    case 'UTINYINT': return new NumberBuilder(new arrow.Uint8(), capacity);
+    case 'USMALLINT': return new NumberBuilder(new arrow.Uint16(), capacity);
+    case 'UINTEGER': return new NumberBuilder(new arrow.Uint32(), capacity);
+    case 'INTEGER': return new NumberBuilder(new arrow.Int32(), capacity);
+    case 'UBIGINT': return new Int64Builder(new arrow.Uint64(), capacity);
+    case 'BIGINT': return new Int64Builder(new arrow.Int64(), capacity);
+    case 'TIMESTAMP': return new Int64Builder(new arrow.TimestampMicrosecond('UTC'), capacity);
+    case 'UINTEGER[]': return new NumberListBuilder(new arrow.Uint32(), capacity);
+    case 'INTEGER[]': return new NumberListBuilder(new arrow.Int32(), capacity);
+    case 'UBIGINT[]': return new NumberListBuilder(new arrow.Uint64(), capacity);
+    case 'VARCHAR[]': return new StringListBuilder(capacity);
   }
 }
 
-/** The Parquet schema of the columns: scalars as leaves, lists as the standard three-level LIST group. */
-export function parquetSchema(columns: readonly ColumnDef[]): SchemaElement[] {
-  const out: SchemaElement[] = [{ name: 'root', num_children: columns.length }];
+function writerProperties(columns: readonly ColumnDef[], createdBy: string): pw.WriterProperties {
+  let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy(createdBy);
   for (const c of columns) {
-    const repetition = c.required ? 'REQUIRED' : 'OPTIONAL';
-    if (c.type.endsWith('[]')) {
-      out.push({ name: c.name, repetition_type: repetition, converted_type: 'LIST', num_children: 1 });
-      out.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
-      out.push(leaf(c, 'element', 'REQUIRED'));
-    } else out.push(leaf(c, c.name, repetition));
+    if (!c.plain) continue;
+    b = b.setColumnDictionaryEnabled(c.name, false).setColumnStatisticsEnabled(c.name, pw.EnabledStatistics.None);
   }
-  return out;
-}
-
-const INT64_TYPES = new Set<ColumnType>(['UBIGINT', 'BIGINT', 'TIMESTAMP', 'UBIGINT[]']);
-
-function toBigInts(col: Cell[], lists: boolean): void {
-  for (let j = 0; j < col.length; j++) {
-    const v = col[j];
-    if (typeof v === 'number') col[j] = BigInt(v);
-    else if (lists && Array.isArray(v)) col[j] = (v as number[]).map((x) => BigInt(x)) as unknown as number[];
-  }
+  return b.build();
 }
 
 export class ParquetTable {
-  /** One array per column, filled by the caller (`cols[i].push(...)`), then `endRow()`. */
-  readonly cols: Cell[][];
+  /** One builder per column, in column order: push one value into each, then `endRow()`. */
+  readonly cols: ColumnBuilder[];
+  private readonly schema: arrow.Schema;
   private rows = 0;
-  private readonly writer: ParquetWriter;
+  private readonly input: ReadableStream<unknown>;
+  private enqueue!: (batch: unknown) => void;
+  private close!: () => void;
+  private readonly done: Promise<void>;
+  private readonly fd: number;
 
   constructor(path: string, readonly columns: readonly ColumnDef[], private readonly rowGroupRows: number, createdBy: string) {
-    this.cols = columns.map(() => []);
-    this.writer = new ParquetWriter({ writer: fileWriter(path), schema: parquetSchema(columns), codec: 'SNAPPY', createdBy });
+    // Row groups of the packet tables are allocated once; the small report tables grow as needed.
+    const capacity = rowGroupRows <= 1 << 18 ? rowGroupRows : 1024;
+    this.cols = columns.map((c, i) => builderFor(c, i, capacity));
+    this.schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, this.cols[i].type, !c.required)));
+    this.fd = openSync(path, 'w');
+    this.input = new ReadableStream({
+      start: (controller) => {
+        this.enqueue = (b) => controller.enqueue(b);
+        this.close = () => controller.close();
+      },
+    });
+    this.done = this.pump(writerProperties(columns, createdBy));
   }
 
-  /** Adds a whole row (in column order). */
+  /** Encodes the record batches as they come and appends the bytes to the file. */
+  private async pump(props: pw.WriterProperties): Promise<void> {
+    try {
+      const out = await pw.transformParquetStream(this.input as ReadableStream, props);
+      for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) writeSync(this.fd, chunk);
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  /** Adds a whole row (in column order) through the generic cells. */
   row(values: readonly Cell[]): void {
     const cols = this.cols;
     for (let i = 0; i < cols.length; i++) cols[i].push(values[i]);
@@ -89,21 +101,23 @@ export class ParquetTable {
     if (++this.rows >= this.rowGroupRows) this.flush();
   }
 
-  private flush(): void {
-    if (this.rows === 0) return;
-    // The writer takes 64-bit integers as bigint only; cells hold plain numbers where they fit (most do).
-    this.columns.forEach((c, i) => { if (INT64_TYPES.has(c.type)) toBigInts(this.cols[i], c.type.endsWith('[]')); });
-    const columnData = this.columns.map((c, i) => (c.plain
-      ? { name: c.name, data: this.cols[i] as never[], nullable: !c.required, encoding: 'PLAIN' as const, statistics: false }
-      : { name: c.name, data: this.cols[i] as never[], nullable: !c.required }));
-    void this.writer.write({ columnData, rowGroupSize: this.rows });
-    for (const col of this.cols) col.length = 0;
+  private batches = 0;
+
+  private flush(force = false): void {
+    if (this.rows === 0 && !force) return;
+    this.batches++;
+    const struct = arrow.makeData({ type: new arrow.Struct(this.schema.fields), length: this.rows, nullCount: 0, children: this.cols.map((c) => c.data()) });
+    const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(this.schema, struct)]), 'stream');
+    for (const batch of pw.Table.fromIPCStream(ipc).recordBatches()) this.enqueue(batch);
+    for (const c of this.cols) c.reset();
     this.rows = 0;
   }
 
-  /** Writes the last row group and the footer. */
-  finish(): void {
-    this.flush();
-    void this.writer.finish();
+  /** Writes the last row group and the footer, and closes the file. */
+  async finish(): Promise<void> {
+    // A table without rows still gets its schema: one empty row group.
+    this.flush(this.batches === 0);
+    this.close();
+    await this.done;
   }
 }
