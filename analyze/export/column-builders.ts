@@ -44,7 +44,7 @@ export abstract class ColumnBuilder {
     this.valid.fill(0);
   }
   protected validity(): Uint8Array | undefined {
-    return this.nulls === 0 ? undefined : this.valid.slice(0, (this.length + 7) >> 3);
+    return this.nulls === 0 ? undefined : this.valid.subarray(0, (this.length + 7) >> 3);
   }
 }
 
@@ -60,7 +60,7 @@ export class NumberBuilder extends ColumnBuilder {
   protected growValues(cap: number): void { const v = new (this.type.ArrayType as new (n: number) => IntArray)(cap); v.set(this.values); this.values = v; }
   pushNumber(v: number): void { this.values[this.slot()] = v; }
   push(v: Cell): void { if (v === null || v === undefined) this.pushNull(); else this.pushNumber(Number(v)); }
-  data(): arrow.Data { return arrow.makeData({ type: this.type as arrow.Uint32, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.values.slice(0, this.length) as Uint32Array }); }
+  data(): arrow.Data { return arrow.makeData({ type: this.type as arrow.Uint32, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.values.subarray(0, this.length) as Uint32Array }); }
 }
 
 /** 64-bit integers and timestamps (microseconds), stored as little-endian 32-bit halves. */
@@ -80,8 +80,8 @@ export class Int64Builder extends ColumnBuilder {
     else this.pushNumber(Number(v));
   }
   data(): arrow.Data {
-    const buf = this.halves.slice(0, this.length * 2).buffer;
-    const values = this.type instanceof arrow.Uint64 ? new BigUint64Array(buf) : new BigInt64Array(buf);
+    const buf = this.halves.buffer;
+    const values = this.type instanceof arrow.Uint64 ? new BigUint64Array(buf, 0, this.length) : new BigInt64Array(buf, 0, this.length);
     return arrow.makeData({ type: this.type as arrow.Uint64, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: values as BigUint64Array });
   }
 }
@@ -94,7 +94,7 @@ export class BoolBuilder extends ColumnBuilder {
   pushBool(b: boolean): void { const i = this.slot(); if (b) this.bits[i >> 3] |= 1 << (i & 7); }
   push(v: Cell): void { if (v === null || v === undefined) this.pushNull(); else this.pushBool(Boolean(v)); }
   reset(): void { super.reset(); this.bits.fill(0); }
-  data(): arrow.Data { return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.bits.slice(0, (this.length + 7) >> 3) }); }
+  data(): arrow.Data { return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.bits.subarray(0, (this.length + 7) >> 3) }); }
 }
 
 const encoder = new TextEncoder();
@@ -120,7 +120,7 @@ export class StringBuilder extends ColumnBuilder {
   reset(): void { super.reset(); this.ids.clear(); this.words = []; }
   data(): arrow.Data {
     const dictionary = arrow.makeVector(utf8Data(this.words));
-    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.indexes.slice(0, this.length), dictionary });
+    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), data: this.indexes.subarray(0, this.length), dictionary });
   }
 }
 
@@ -156,7 +156,7 @@ export class StringListBuilder extends ColumnBuilder {
   push(v: Cell): void { if (v === null || v === undefined) this.pushNull(); else this.pushList(v as readonly string[]); }
   reset(): void { super.reset(); this.items = []; }
   data(): arrow.Data {
-    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), valueOffsets: this.offsets.slice(0, this.length + 1), child: utf8Data(this.items) });
+    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), valueOffsets: this.offsets.subarray(0, this.length + 1), child: utf8Data(this.items) });
   }
 }
 
@@ -180,6 +180,6 @@ export class NumberListBuilder extends ColumnBuilder {
   }
   reset(): void { super.reset(); this.child.reset(); }
   data(): arrow.Data {
-    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), valueOffsets: this.offsets.slice(0, this.length + 1), child: this.child.data() });
+    return arrow.makeData({ type: this.type, length: this.length, nullCount: this.nulls, nullBitmap: this.validity(), valueOffsets: this.offsets.subarray(0, this.length + 1), child: this.child.data() });
   }
 }

@@ -1,12 +1,11 @@
 /**
  * One Parquet file being written: typed Arrow columns filled row by row (column-builders.ts); every full row
  * group becomes an Arrow record batch, which parquet-wasm (the Rust `parquet` crate compiled to WebAssembly)
- * encodes with Snappy into the file as a stream. Memory holds about one row group whatever the capture's size.
+ * encodes with Snappy (parquet-encoders.ts). Memory holds a few row groups whatever the capture's size.
  * hyparquet-writer was measured slower (BENCHMARKS.md, "Parquet writers").
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm/node';
+import { InThreadEncoder, WorkerEncoder, type EncoderConfig, type ParquetEncoder } from './parquet-encoders.js';
 import { BoolBuilder, ColumnBuilder, Int64Builder, NumberBuilder, NumberListBuilder, StringBuilder, StringListBuilder, type Cell } from './column-builders.js';
 
 export type { Cell } from './column-builders.js';
@@ -44,49 +43,21 @@ function builderFor(c: ColumnDef, id: number, capacity: number): ColumnBuilder {
   }
 }
 
-function writerProperties(columns: readonly ColumnDef[], createdBy: string): pw.WriterProperties {
-  let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setCreatedBy(createdBy);
-  for (const c of columns) {
-    if (!c.plain) continue;
-    b = b.setColumnDictionaryEnabled(c.name, false).setColumnStatisticsEnabled(c.name, pw.EnabledStatistics.None);
-  }
-  return b.build();
-}
-
 export class ParquetTable {
   /** One builder per column, in column order: push one value into each, then `endRow()`. */
   readonly cols: ColumnBuilder[];
   private readonly schema: arrow.Schema;
   private rows = 0;
-  private readonly input: ReadableStream<unknown>;
-  private enqueue!: (batch: unknown) => void;
-  private close!: () => void;
-  private readonly done: Promise<void>;
-  private readonly fd: number;
+  private batches = 0;
+  private encoder: ParquetEncoder | null = null;
+  private readonly config: EncoderConfig;
 
   constructor(path: string, readonly columns: readonly ColumnDef[], private readonly rowGroupRows: number, createdBy: string) {
     // Row groups of the packet tables are allocated once; the small report tables grow as needed.
     const capacity = rowGroupRows <= 1 << 18 ? rowGroupRows : 1024;
     this.cols = columns.map((c, i) => builderFor(c, i, capacity));
     this.schema = new arrow.Schema(columns.map((c, i) => new arrow.Field(c.name, this.cols[i].type, !c.required)));
-    this.fd = openSync(path, 'w');
-    this.input = new ReadableStream({
-      start: (controller) => {
-        this.enqueue = (b) => controller.enqueue(b);
-        this.close = () => controller.close();
-      },
-    });
-    this.done = this.pump(writerProperties(columns, createdBy));
-  }
-
-  /** Encodes the record batches as they come and appends the bytes to the file. */
-  private async pump(props: pw.WriterProperties): Promise<void> {
-    try {
-      const out = await pw.transformParquetStream(this.input as ReadableStream, props);
-      for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) writeSync(this.fd, chunk);
-    } finally {
-      closeSync(this.fd);
-    }
+    this.config = { path, createdBy, rowGroupRows: Math.min(rowGroupRows, 1 << 20), plain: columns.filter((c) => c.plain).map((c) => c.name) };
   }
 
   /** Adds a whole row (in column order) through the generic cells. */
@@ -101,23 +72,20 @@ export class ParquetTable {
     if (++this.rows >= this.rowGroupRows) this.flush();
   }
 
-  private batches = 0;
-
-  private flush(force = false): void {
-    if (this.rows === 0 && !force) return;
+  private flush(last = false): void {
+    if (this.rows === 0 && !(last && this.batches === 0)) return; // an empty table still gets its schema
+    // A table that fills a row group before the end is a large one: encode it on its own thread.
+    if (!this.encoder) this.encoder = last ? new InThreadEncoder(this.config) : new WorkerEncoder(this.config);
     this.batches++;
     const struct = arrow.makeData({ type: new arrow.Struct(this.schema.fields), length: this.rows, nullCount: 0, children: this.cols.map((c) => c.data()) });
-    const ipc = arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(this.schema, struct)]), 'stream');
-    for (const batch of pw.Table.fromIPCStream(ipc).recordBatches()) this.enqueue(batch);
+    this.encoder.add(arrow.tableToIPC(new arrow.Table([new arrow.RecordBatch(this.schema, struct)]), 'stream'));
     for (const c of this.cols) c.reset();
     this.rows = 0;
   }
 
   /** Writes the last row group and the footer, and closes the file. */
   async finish(): Promise<void> {
-    // A table without rows still gets its schema: one empty row group.
-    this.flush(this.batches === 0);
-    this.close();
-    await this.done;
+    this.flush(true);
+    await (this.encoder as ParquetEncoder).finish();
   }
 }
