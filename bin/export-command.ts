@@ -4,10 +4,10 @@ import type { FleetTask } from '../analyze/fleet/tasks.js';
 import { StdoutBatcher } from './output.js';
 import { captureFiles, fleetExitCode, runFleetTasks } from './fleet-command.js';
 
-export async function runExport(inputs: string[], opts: { dir: string; jobs?: number; maxBuffer: number; version: string }): Promise<void> {
+export async function runExport(inputs: string[], opts: { dir: string; jobs?: number; maxBuffer: number; rowGroupRows: number; version: string }): Promise<void> {
   const files = captureFiles(inputs);
   prepareExportDir(opts.dir);
-  const tasks: FleetTask[] = files.map((file) => ({ kind: 'export', file, dir: opts.dir, engine: { maxBuffer: opts.maxBuffer }, version: opts.version }));
+  const tasks: FleetTask[] = files.map((file) => ({ kind: 'export', file, dir: opts.dir, rowGroupRows: opts.rowGroupRows, engine: { maxBuffer: opts.maxBuffer }, version: opts.version }));
   const out = new StdoutBatcher();
   let packets = 0;
   let exported = 0;

@@ -11,6 +11,8 @@ import { ensureBuilt, lines, ROOT, runCli } from './helpers/cli.js';
 import type { AnalysisReport } from '../analyze/report-types.js';
 
 const TABLES = ['captures', 'sessions', 'subflows', 'events', 'findings', 'packets', 'options'];
+/** This machine is shared: a fleet of captures may take longer than runCli's default 15 s. */
+const LONG = { timeoutMs: 180_000 };
 let dir: string;
 let out: string;
 let db: DuckDBConnection;
@@ -28,10 +30,10 @@ beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'mptcpscope-export-'));
   out = join(dir, 'out');
-  const ex = await runCli(['export', '--parquet', out, '--jobs', '2', 'captures']);
+  const ex = await runCli(['export', '--parquet', out, '--jobs', '2', 'captures'], LONG);
   expect(ex.stderr).toBe('');
   expect(ex.code).toBe(0);
-  const an = await runCli(['analyze', '--json', '--jobs', '2', 'captures']);
+  const an = await runCli(['analyze', '--json', '--jobs', '2', 'captures'], LONG);
   expect(an.code).toBe(0);
   for (const l of lines(an.stdout)) { const r = JSON.parse(l) as AnalysisReport; reports.set(r.capture.file, r); }
   db = await (await DuckDBInstance.create(':memory:')).connect();
@@ -140,11 +142,25 @@ describe('packets against the committed tshark decodes', () => {
   });
 });
 
+describe('row groups', () => {
+  it('small row groups (the packets then go through the encoder thread): the same rows, in several row groups', async () => {
+    const small = join(dir, 'small-groups');
+    const r = await runCli(['export', '--parquet', small, '--row-group-rows', '100', 'captures/v1-two-subflows.pcap', 'captures/lossy.pcap'], LONG);
+    expect(r.code).toBe(0);
+    const pick = (o: string): string => `select * exclude (capture_id) from read_parquet('${join(o, 'packets')}/*.parquet') p where exists (select 1 from read_parquet('${join(o, 'captures')}/*.parquet') c where c.capture_id = p.capture_id and c.file in ('captures/v1-two-subflows.pcap', 'captures/lossy.pcap')) order by time, number`;
+    const [a, b] = await Promise.all([q(pick(small)), q(pick(out))]);
+    expect(a.length).toBe(reports.get('captures/v1-two-subflows.pcap')!.capture.tcpPackets + reports.get('captures/lossy.pcap')!.capture.tcpPackets);
+    expect(a).toEqual(b);
+    const groups = await q(`select count(distinct row_group_id) n from parquet_metadata('${join(small, 'packets')}/*.parquet')`);
+    expect(Number(groups[0].n)).toBeGreaterThan(4);
+  });
+});
+
 describe('bad input and re-export', () => {
   it('re-exporting a capture replaces its files atomically (no temporary file left)', async () => {
     const file = join(out, 'packets', readdirSync(join(out, 'packets')).find((f) => f.startsWith('v1-two-subflows-')) as string);
     const before = statSync(file).mtimeMs;
-    const r = await runCli(['export', '--parquet', out, 'captures/v1-two-subflows.pcap']);
+    const r = await runCli(['export', '--parquet', out, 'captures/v1-two-subflows.pcap'], LONG);
     expect(r.code).toBe(0);
     expect(statSync(file).mtimeMs).toBeGreaterThan(before);
     for (const table of TABLES) expect(readdirSync(join(out, table))).toHaveLength(reports.size);
@@ -156,13 +172,13 @@ describe('bad input and re-export', () => {
     const foreign = join(dir, 'foreign');
     mkdirSync(foreign);
     writeFileSync(join(foreign, 'notes.txt'), 'mine\n');
-    const r = await runCli(['export', '--parquet', foreign, 'captures/v1-two-subflows.pcap']);
+    const r = await runCli(['export', '--parquet', foreign, 'captures/v1-two-subflows.pcap'], LONG);
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toEqual([`mptcpscope: ${foreign} exists and is not an mptcpscope export (no .mptcpscope-export file): give a new or empty directory`]);
     expect(readdirSync(foreign)).toEqual(['notes.txt']);
     const file = join(dir, 'plain-file');
     writeFileSync(file, '');
-    const f = await runCli(['export', '--parquet', file, 'captures/v1-two-subflows.pcap']);
+    const f = await runCli(['export', '--parquet', file, 'captures/v1-two-subflows.pcap'], LONG);
     expect(f.code).toBe(2);
     expect(lines(f.stderr)).toEqual([`mptcpscope: ${file} exists and is not a directory`]);
   });
@@ -170,14 +186,14 @@ describe('bad input and re-export', () => {
   it('a capture that cannot be read: its own line, the others exported, exit 1; none readable: exit 2', async () => {
     const o2 = join(dir, 'o2');
     const missing = join(dir, 'gone.pcap');
-    const r = await runCli(['export', '--parquet', o2, missing, 'captures/v1-two-subflows.pcap']);
+    const r = await runCli(['export', '--parquet', o2, missing, 'captures/v1-two-subflows.pcap'], LONG);
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual([`mptcpscope: ${missing}: cannot open: no such file`]);
     expect(readdirSync(join(o2, 'packets'))).toHaveLength(1);
-    const all = await runCli(['export', '--parquet', o2, 'README.md']);
+    const all = await runCli(['export', '--parquet', o2, 'README.md'], LONG);
     expect(all.code).toBe(2);
     expect(lines(all.stderr)).toEqual([expect.stringMatching(/^mptcpscope: README\.md is not a pcap or pcapng capture/)]);
-    const usage = await runCli(['export', 'captures/v1-two-subflows.pcap']);
+    const usage = await runCli(['export', 'captures/v1-two-subflows.pcap'], LONG);
     expect(usage.code).toBe(2);
     expect(lines(usage.stderr)[0]).toMatch(/^mptcpscope: required option '--parquet <dir>' not specified/);
   });

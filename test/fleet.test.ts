@@ -13,6 +13,8 @@ const CSUM = 'captures/checksum-rewrite.pcap';
 const LOSSY = 'captures/lossy.pcap';
 const PUBLIC = 'captures/public';
 
+/** This machine is shared: a fleet of captures may take longer than runCli's default 15 s. */
+const LONG = { timeoutMs: 180_000 };
 let dir: string;
 beforeAll(() => { ensureBuilt(); dir = mkdtempSync(join(tmpdir(), 'mptcpscope-fleet-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +48,7 @@ describe('analyze over several captures', () => {
 
   it('--json writes NDJSON in input order, each line the single-capture report', async () => {
     for (const jobs of ['1', '2']) {
-      const r = await runCli(['analyze', '--json', '--jobs', jobs, ...files]);
+      const r = await runCli(['analyze', '--json', '--jobs', jobs, ...files], LONG);
       expect(r.code).toBe(0);
       const got = lines(r.stdout);
       expect(got).toHaveLength(3);
@@ -60,8 +62,8 @@ describe('analyze over several captures', () => {
   });
 
   it('worker threads and child processes give the same output', async () => {
-    const t = await runCli(['analyze', '--json', '--jobs', '2', PUBLIC], { env: { MPTCPSCOPE_POOL: 'thread' } });
-    const p = await runCli(['analyze', '--json', '--jobs', '2', PUBLIC], { env: { MPTCPSCOPE_POOL: 'process' } });
+    const t = await runCli(['analyze', '--json', '--jobs', '2', PUBLIC], { ...LONG, env: { MPTCPSCOPE_POOL: 'thread' } });
+    const p = await runCli(['analyze', '--json', '--jobs', '2', PUBLIC], { ...LONG, env: { MPTCPSCOPE_POOL: 'process' } });
     expect(t.code).toBe(0);
     expect(p.code).toBe(0);
     expect(p.stdout).toBe(t.stdout);
@@ -69,11 +71,11 @@ describe('analyze over several captures', () => {
   });
 
   it('text: one block per capture, then a one-line total', async () => {
-    const r = await runCli(['analyze', '--jobs', '2', ...files]);
+    const r = await runCli(['analyze', '--jobs', '2', ...files], LONG);
     expect(r.code).toBe(0);
     const heads = lines(r.stdout).filter((l) => /^captures\//.test(l));
     expect(heads.map((l) => l.split(':')[0])).toEqual(files);
-    const single = await Promise.all(files.map((f) => runCli(['analyze', f])));
+    const single = await Promise.all(files.map((f) => runCli(['analyze', f], LONG)));
     expect(r.stdout).toBe(`${single.map((s) => s.stdout).join('\n')}\n${lines(r.stdout).at(-1)}\n`);
     const packets = single.map((s) => Number(/: (\d+) packets/.exec(s.stdout)![1])).reduce((a, b) => a + b, 0);
     expect(lines(r.stdout).at(-1)).toBe(`total: 3 captures, ${packets} packets, 3 MPTCP session(s)`);
@@ -81,18 +83,18 @@ describe('analyze over several captures', () => {
 
   it('a capture that fails: its own FILE: reason line, the others still run, exit 1; all failing: exit 2', async () => {
     const missing = join(dir, 'gone.pcap');
-    const r = await runCli(['analyze', '--json', '--jobs', '2', TWO, missing, 'README.md', CSUM]);
+    const r = await runCli(['analyze', '--json', '--jobs', '2', TWO, missing, 'README.md', CSUM], LONG);
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual([`mptcpscope: ${missing}: cannot open: no such file`, expect.stringMatching(/^mptcpscope: README\.md is not a pcap or pcapng capture/)]);
     expect(lines(r.stdout).map((l) => (JSON.parse(l) as { capture: { file: string } }).capture.file)).toEqual([TWO, CSUM]);
-    const all = await runCli(['analyze', missing, 'README.md']);
+    const all = await runCli(['analyze', missing, 'README.md'], LONG);
     expect(all.code).toBe(2);
     expect(lines(all.stderr)).toHaveLength(2);
     expect(lines(all.stdout)).toEqual(['total: 2 captures, 2 failed, 0 packets, 0 MPTCP session(s)']);
   });
 
   it('one capture behaves as before: its errors and exit status unchanged', async () => {
-    const r = await runCli(['analyze', join(dir, 'none.pcap')]);
+    const r = await runCli(['analyze', join(dir, 'none.pcap')], LONG);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`mptcpscope: cannot open ${join(dir, 'none.pcap')}: no such file\n`);
   });
@@ -100,26 +102,26 @@ describe('analyze over several captures', () => {
 
 describe('check and report over several captures', () => {
   it('check: the same verdicts with --jobs 2 as with --jobs 1, worst status', async () => {
-    const one = await runCli(['check', '--jobs', '1', TWO, CSUM, LOSSY]);
-    const two = await runCli(['check', '--jobs', '2', TWO, CSUM, LOSSY]);
+    const one = await runCli(['check', '--jobs', '1', TWO, CSUM, LOSSY], LONG);
+    const two = await runCli(['check', '--jobs', '2', TWO, CSUM, LOSSY], LONG);
     expect(two.stdout).toBe(one.stdout);
     expect(two.code).toBe(1); // checksum-rewrite fails its DSS checksums
     expect(lines(two.stdout).filter((l) => !l.startsWith(' ')).map((l) => l.split(' ')[0])).toEqual(['PASS', 'FAIL', 'PASS']);
   });
 
   it('check --format junit: one testsuite per capture in input order, with --jobs 2', async () => {
-    const r = await runCli(['check', '--format', 'junit', '--jobs', '2', PUBLIC]);
+    const r = await runCli(['check', '--format', 'junit', '--jobs', '2', PUBLIC], LONG);
     const names = [...r.stdout.matchAll(/<testsuite name="([^"]+)"/g)].map((m) => m[1]);
     expect(names).toEqual(walkSorted(PUBLIC));
   });
 
   it('report: --json and --html name directories, one file per capture, each as the single-capture report', async () => {
     const out = join(dir, 'reports');
-    const r = await runCli(['report', '--jobs', '2', '--json', out, TWO, CSUM]);
+    const r = await runCli(['report', '--jobs', '2', '--json', out, TWO, CSUM], LONG);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['checksum-rewrite.json', 'v1-two-subflows.json']);
     const single = join(dir, 'single.json');
-    await runCli(['report', '--json', single, TWO]);
+    await runCli(['report', '--json', single, TWO], LONG);
     expect(readFileSync(join(out, 'v1-two-subflows.json'), 'utf8')).toBe(readFileSync(single, 'utf8'));
   });
 });

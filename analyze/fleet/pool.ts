@@ -1,6 +1,6 @@
 /**
- * Runs fleet tasks on N workers (worker threads or child processes) and hands the results back in input
- * order. Each worker is long-lived and takes one capture at a time; its V8 heap is capped, and a worker that
+ * Runs fleet tasks on N jobs (this thread and N-1 worker threads or child processes) and hands the results
+ * back in input order. Each worker is long-lived and takes one capture at a time; its V8 heap is capped, and a worker that
  * dies (out of memory, crash) fails only the capture it held and is replaced. At most `jobs * WINDOW` captures
  * are started ahead of the oldest unfinished one, so finished results waiting for their turn stay few.
  */
@@ -106,10 +106,35 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
       for (const s of slots) if (s.busy < 0) feed(s);
     };
     const startSlot = (): Slot => (opts.mode === 'thread' ? threadSlot(opts, onReply, onDeath) : processSlot(opts, onReply, onDeath));
+    // This thread is one of the jobs: it analyzes captures itself between handing out the others' (each
+    // capture awaits its file reads, so replies are taken in between). One worker fewer to start.
+    slots.push(inlineSlot(onReply));
     const n = Math.min(opts.jobs, total);
-    for (let k = 0; k < n; k++) slots.push(startSlot());
+    for (let k = 1; k < n; k++) slots.push(startSlot());
     for (const s of slots) feed(s);
   });
+}
+
+function inlineSlot(onReply: (s: Slot, m: WorkerReply) => void): Slot {
+  let stopped = false;
+  const slot: Slot = {
+    busy: -1,
+    send: (msg) => {
+      // Started on a later turn, so the other slots get their first captures before this one runs.
+      setImmediate(() => {
+        runTask(msg.task).then(
+          (result) => { if (!stopped) onReply(slot, { i: msg.i, result }); },
+          (err: unknown) => {
+            if (stopped) return;
+            const message = err instanceof Error ? err.message : String(err);
+            onReply(slot, { i: msg.i, crash: err instanceof CliError ? { message, exitCode: err.exitCode } : { message } });
+          },
+        );
+      });
+    },
+    stop: () => { stopped = true; },
+  };
+  return slot;
 }
 
 function threadSlot(opts: PoolOptions, onReply: (s: Slot, m: WorkerReply) => void, onDeath: (s: Slot, reason: string) => void): Slot {

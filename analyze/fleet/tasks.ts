@@ -17,7 +17,7 @@ export type FleetTask =
   | (TaskBase & { kind: 'analyze'; json: boolean; color: boolean })
   | (TaskBase & { kind: 'check'; rules: Rules; strict: boolean })
   | (TaskBase & { kind: 'report'; html?: string; json?: string; maxPoints: number })
-  | (TaskBase & { kind: 'export'; dir: string });
+  | (TaskBase & { kind: 'export'; dir: string; rowGroupRows?: number });
 
 export interface FleetResult {
   file: string;
@@ -40,7 +40,7 @@ export async function runTask(task: FleetTask): Promise<FleetResult> {
   try {
     if (task.kind === 'export') {
       const { exportCapture } = await import('../export/export-capture.js');
-      const r = await exportCapture(task.file, task.dir, { engine: task.engine, version: task.version, onWarning, maxRecordBytes: task.maxRecordBytes });
+      const r = await exportCapture(task.file, task.dir, { engine: task.engine, version: task.version, onWarning, maxRecordBytes: task.maxRecordBytes, rowGroupRows: task.rowGroupRows });
       out.packets = r.packets;
       out.sessions = r.sessions;
       return out;
