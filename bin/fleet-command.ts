@@ -19,10 +19,9 @@ export interface FleetRunOptions {
   maxHeapMb?: number;
 }
 
-/** The default pool mode: worker threads (faster to start and to answer, BENCHMARKS.md "Fleet"). */
+/** The default pool mode: child processes, measured faster than worker threads (BENCHMARKS.md "Fleet"). */
 export function poolMode(): PoolMode {
-  const env = process.env.MPTCPSCOPE_POOL;
-  return env === 'process' ? 'process' : 'thread';
+  return process.env.MPTCPSCOPE_POOL === 'thread' ? 'thread' : 'process';
 }
 
 export const defaultJobs = (): number => availableParallelism();

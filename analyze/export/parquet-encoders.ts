@@ -57,6 +57,7 @@ export class InThreadEncoder implements ParquetEncoder {
 
 /** Batches handed over but not yet taken by the encoder, beyond which add() waits. */
 const MAX_QUEUED = 2;
+const STALL_MS = 60_000;
 
 // A plain script run with `eval: true` (works from the compiled files and from the bundle alike).
 const WORKER_SOURCE = `
@@ -130,7 +131,13 @@ export class WorkerEncoder implements ParquetEncoder {
     const own = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? ipc : ipc.slice();
     Atomics.add(this.state, 0, 1);
     this.worker.postMessage({ ipc: own.buffer }, [own.buffer as ArrayBuffer]);
-    for (let queued = Atomics.load(this.state, 0); queued > MAX_QUEUED; queued = Atomics.load(this.state, 0)) {
+    // The encoder thread takes a row group in well under a second; one that makes no progress for a minute
+    // is gone (its exit event cannot arrive while this thread waits), and the export fails instead of hanging.
+    let last = Atomics.load(this.state, 0);
+    let since = Date.now();
+    for (let queued = last; queued > MAX_QUEUED; queued = Atomics.load(this.state, 0)) {
+      if (queued !== last) { last = queued; since = Date.now(); }
+      if (Date.now() - since > STALL_MS) throw new Error('the Parquet encoder thread stopped taking row groups');
       Atomics.wait(this.state, 0, queued, 1000);
     }
   }
