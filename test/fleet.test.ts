@@ -2,7 +2,7 @@
 // workers (threads and child processes), a capture that fails has its own `FILE: reason` line and the exit
 // status says so; one capture behaves exactly as before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, lines, runCli } from './helpers/cli.js';
@@ -30,16 +30,19 @@ function walkSorted(d: string): string[] {
 
 describe('inputs', () => {
   it('walks directories in name order for .pcap, .pcapng, .cap and .gz forms, files kept as given', () => {
-    const sub = join(dir, 'walk');
-    for (const f of ['b.pcap', 'a.pcapng.gz', 'c.cap', 'notes.txt', 'x.pcap.bak']) writeFileSync(join(dir, f.startsWith('z') ? f : f), '');
-    rmSync(join(dir, 'x.pcap.bak'));
+    const walk = join(dir, 'walk');
+    mkdirSync(join(walk, 'sub'), { recursive: true });
+    for (const f of ['b.pcap', 'a.pcapng.gz', 'c.cap', 'notes.txt', 'x.pcap.bak', 'sub/d.PCAP']) writeFileSync(join(walk, f), '');
     const got = expandInputs([TWO, PUBLIC]);
     expect(got.files[0]).toBe(TWO);
     expect(got.files.slice(1)).toEqual(walkSorted(PUBLIC));
     expect(got.files.length).toBeGreaterThan(5);
-    const local = expandInputs([dir]).files.map((f) => f.slice(dir.length + 1));
-    expect(local).toEqual(['a.pcapng.gz', 'b.pcap', 'c.cap']);
-    expect(expandInputs([sub]).files).toEqual([sub]); // missing: kept, reported when read
+    expect(expandInputs([walk]).files.map((f) => f.slice(walk.length + 1))).toEqual(['a.pcapng.gz', 'b.pcap', 'c.cap', join('sub', 'd.PCAP')]);
+    const missing = join(dir, 'missing');
+    expect(expandInputs([missing]).files).toEqual([missing]); // reported when read
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    expect(expandInputs([empty])).toEqual({ files: [], emptyDirs: [empty] });
   });
 });
 
