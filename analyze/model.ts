@@ -25,6 +25,8 @@ export class ConnDirection {
   addressId: number | null = null;
   backup = false;
   hmac?: string;
+  /** Window scale shift announced in this direction's SYN (-1: none, or the SYN was not seen). */
+  wscale = -1;
   /** Timestamp RTT sampling: the outstanding TSval sent in this direction (-1: none) and when. */
   tsPending = -1;
   tsPendingTime = 0;
@@ -34,6 +36,8 @@ export type ConnKind = 'plain' | 'initial' | 'join' | 'unmatched';
 
 /** A TCP connection; for MPTCP connections also a subflow of a session. */
 export class Conn {
+  /** Stable id: 0, 1, … in order of the connection's first packet (like tshark's tcp.stream). */
+  id = -1;
   kind: ConnKind = 'plain';
   session: Session | null = null;
   subflowId = -1;

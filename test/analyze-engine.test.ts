@@ -1,74 +1,9 @@
 // Mapping arithmetic and reassembly on crafted packets (what no kernel capture shows: 32-bit DSN wrap,
 // overlapping and conflicting reinjections, DATA_FIN forms, checksum mismatches, token floods).
 // Expected values come from the payloads the test itself sends and from RFC 8684/6824 arithmetic.
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS } from '../analyze/engine.js';
-import { buildReport } from '../analyze/report.js';
-import { decodePacket } from '../dissect/decode.js';
-import { newDecodedPacket } from '../dissect/packet.js';
-import { opt, record, tcpFrame, type TcpSpec } from './helpers/craft.js';
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const C = '10.0.0.1';
-const S = '10.0.0.2';
-
-/** IDSN = low 64 bits of SHA-1 (v0) / SHA-256 (v1) of the key, computed here independently. */
-function idsnOf(key: string, version: number): bigint {
-  const d = createHash(version === 0 ? 'sha1' : 'sha256').update(Buffer.from(key, 'hex')).digest();
-  return d.readBigUInt64BE(d.length - 8);
-}
-function tokenOf(key: string, version: number): string {
-  return createHash(version === 0 ? 'sha1' : 'sha256').update(Buffer.from(key, 'hex')).digest('hex').slice(0, 8);
-}
-
-/** RFC 1071 checksum over a byte string, written independently of the engine's chunked arithmetic. */
-function inetChecksum(bytes: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (i + 1 < bytes.length ? bytes[i + 1] : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-function dssChecksum(dsn: bigint, ssn: number, len: number, payload: Buffer): number {
-  const ph = Buffer.alloc(16);
-  ph.writeBigUInt64BE(dsn, 0);
-  ph.writeUInt32BE(ssn, 8);
-  ph.writeUInt16BE(len, 12);
-  return inetChecksum(Buffer.concat([ph, payload]));
-}
-
-class Trace {
-  readonly engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, maxUnmatched: 100 });
-  private n = 0;
-  private t = 1_700_000_000;
-  private readonly p = newDecodedPacket();
-  send(spec: TcpSpec): void {
-    const rec = record(++this.n, (this.t += 0.001), tcpFrame(spec), spec.snaplen);
-    this.engine.push(rec, decodePacket(rec, this.p));
-  }
-  report() {
-    this.engine.finish();
-    return buildReport(this.engine, { file: 'crafted', format: 'pcap', truncated: false, version: 'test' });
-  }
-}
-
-interface Flow { cport: number; sport: number; cisn: number; sisn: number; csrc?: string }
-
-/** Handshake of an initial subflow with MP_CAPABLE (v0: keys in SYN and SYN/ACK; v1: keys in SYN/ACK and ACK). */
-function handshake(tr: Trace, version: number, ckey: string, skey: string, flags = version === 0 ? 0x01 : 0x01): Flow {
-  const f: Flow = { cport: 40000, sport: 443, cisn: 1000, sisn: 5000 };
-  tr.send({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn, flags: 'S', options: [version === 0 ? opt.mpcSyn(0, flags, ckey) : opt.mpcSyn(1, flags)] });
-  tr.send({ src: S, dst: C, sport: f.sport, dport: f.cport, seq: f.sisn, ack: f.cisn + 1, flags: 'SA', options: [opt.mpcSyn(version, flags, skey)] });
-  tr.send({ src: C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn + 1, ack: f.sisn + 1, flags: 'A', options: [opt.mpcAck(version, flags, ckey, skey)] });
-  return f;
-}
-
-/** Client data on a subflow: `rel` is the subflow-relative sequence number of the first byte (1-based). */
-function c2s(tr: Trace, f: Flow, rel: number, payload: Buffer, dss: Buffer, snaplen?: number): void {
-  tr.send({ src: f.csrc ?? C, dst: S, sport: f.cport, dport: f.sport, seq: f.cisn + rel, ack: f.sisn + 1, flags: 'PA', options: [dss], payload, snaplen });
-}
-
-const KEY_S = '0123456789abcdef';
+import { opt } from './helpers/craft.js';
+import { C, KEY_S, S, Trace, c2s, dssChecksum, handshake, idsnOf, sha, tokenOf, type Flow } from './helpers/trace.js';
 
 describe('data-level reassembly through DSS mappings', () => {
   it('widens 32-bit DSNs across a 2^32 wrap (v0, RFC 6824 §3.3.1)', () => {

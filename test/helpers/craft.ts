@@ -14,6 +14,8 @@ export interface TcpSpec {
   payload?: Buffer;
   /** Captured bytes limit (snaplen). */
   snaplen?: number;
+  /** TCP window field (default 65535). */
+  win?: number;
 }
 
 const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10 };
@@ -29,7 +31,7 @@ export function tcpFrame(t: TcpSpec): Buffer {
   tcp.writeUInt32BE((t.ack ?? 0) >>> 0, 8);
   tcp[12] = (tcp.length / 4) << 4;
   tcp[13] = [...t.flags].reduce((a, c) => a | (FLAG_BITS[c] ?? 0), 0);
-  tcp.writeUInt16BE(65535, 14);
+  tcp.writeUInt16BE(t.win ?? 65535, 14);
   opts.copy(tcp, 20);
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
@@ -66,4 +68,10 @@ export const opt = {
     return mp([0x20, flags, ...(m.ack !== undefined ? u64(m.ack) : []), ...(m.dsn64 ? u64(m.dsn) : u32(Number(m.dsn & 0xffffffffn))), ...u32(m.ssn), ...u16(m.len), ...(m.csum !== undefined ? u16(m.csum) : [])]);
   },
   dataAck: (ack: bigint) => mp([0x20, 0x03, ...u64(ack)]),
+  /** TCP window scale option (RFC 7323). */
+  wscale: (shift: number) => Buffer.from([3, 3, shift]),
+  /** MP_FASTCLOSE carrying the receiver's key (RFC 8684 §3.5). */
+  fastclose: (key: string) => mp([0x70, 0x00, ...hexBytes(key)]),
+  /** MP_FAIL with a 64-bit DSN (RFC 8684 §3.7). */
+  mpFail: (dsn: bigint) => mp([0x60, 0x00, ...u64(dsn)]),
 };
