@@ -2,6 +2,7 @@
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacketInChunk } from '../dissect/decode.js';
 import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
+import type { PacketObserver } from './packet-analysis.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
@@ -18,6 +19,8 @@ export interface AnalyzeHooks {
   onWarning?: (m: string) => void;
   /** Called after each packet was pushed into the engine (in analysis order), with its decoded layers. */
   onRecord?: (rec: CaptureRecord, engine: AnalysisEngine, p: DecodedPacket) => void;
+  /** Observes every packet's analysis (engine.observe, analyze/packet-analysis.ts). */
+  observer?: PacketObserver;
   /** Bytes of the file read so far. */
   onProgress?: (fileBytesRead: number) => void;
   /** Largest packet record accepted (default 256 KiB, as libpcap). */
@@ -26,6 +29,7 @@ export interface AnalyzeHooks {
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts }, hooks.listener);
+  if (hooks.observer) engine.observe(hooks.observer);
   // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;

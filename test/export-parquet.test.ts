@@ -108,6 +108,17 @@ describe('tables read back by DuckDB', () => {
     expect(keyed).toBeGreaterThan(10);
   });
 
+  it('per-packet verdicts of the engine: connections as counted, checksum mismatches where the findings put them', async () => {
+    const conns = await q(`select c.file, count(distinct p.connection) n from ${t('captures')} c join ${t('packets')} p using (capture_id) group by c.file`);
+    for (const r of conns) expect(Number(r.n), String(r.file)).toBe(reports.get(String(r.file))!.capture.tcpConnections);
+    const bad = await q(`select c.file, p.number from ${t('captures')} c join ${t('packets')} p using (capture_id) where p.checksum_valid = false order by all`);
+    const want = [...reports].flatMap(([file, r]) => r.findings.filter((f) => f.code === 'DSS_CHECKSUM_MISMATCH').flatMap((f) => f.packets.map((n) => ({ file, number: n }))));
+    expect(want.length).toBeGreaterThan(0);
+    expect(bad.map((r) => ({ file: r.file, number: Number(r.number) }))).toEqual(want.sort((a, b) => a.file.localeCompare(b.file) || a.number - b.number));
+    const tagged = await q(`select count(*) n from ${t('packets')} where list_contains(findings, 'DSS_CHECKSUM_MISMATCH')`);
+    expect(Number(tagged[0].n)).toBe(want.length);
+  });
+
   it('column types: timestamps, UBIGINT DSNs, booleans, lists', async () => {
     const types = Object.fromEntries((await q(`describe select * from ${t('packets')}`)).map((r) => [r.column_name, r.column_type]));
     expect(types).toMatchObject({

@@ -63,7 +63,7 @@ export async function exportCapture(file: string, dir: string, opts: ExportOptio
     const rows = new PacketRows(id, tables.packets as ParquetTable, tables.options as ParquetTable);
     const res = await analyzeFile(file, opts.engine, {
       onWarning: opts.onWarning, maxRecordBytes: opts.maxRecordBytes,
-      onRecord: (rec, engine, p) => rows.add(rec, p, engine.lastTag),
+      observer: { packet: (p, rec, a) => rows.add(rec, p, a) },
     });
     const report = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: opts.version });
     const big = 1 << 30; // the report tables are small: one row group each

@@ -9,7 +9,7 @@ import { decodeMptcpOption, SUBTYPE_NAMES, DSS, MP_EXPERIMENTAL, type MptcpOptio
 import { tcpFlagsText, type DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
 import { TCPOPT_MPTCP, walkTcpOptions } from '../../dissect/tcp.js';
-import type { PacketTag } from '../engine.js';
+import type { PacketAnalysis } from '../packet-analysis.js';
 import type { Cell, ParquetTable } from './parquet-table.js';
 import type { BoolBuilder, ColumnBuilder, Int64Builder, NumberBuilder, StringBuilder, StringListBuilder } from './column-builders.js';
 import { TABLES } from './tables.js';
@@ -34,7 +34,11 @@ function packetColumns(cols: readonly ColumnBuilder[]) {
     seq: at<NumberBuilder>('seq'), ack: at<NumberBuilder>('ack'), window: at<NumberBuilder>('window'),
     frameLength: at<NumberBuilder>('frame_length'), capturedLength: at<NumberBuilder>('captured_length'),
     tcpHeaderLength: at<NumberBuilder>('tcp_header_length'), payloadLength: at<NumberBuilder>('payload_length'),
-    session: at<NumberBuilder>('session'), subflow: at<NumberBuilder>('subflow'), direction: at<StringBuilder>('direction'),
+    connection: at<NumberBuilder>('connection'), session: at<NumberBuilder>('session'), subflow: at<NumberBuilder>('subflow'),
+    direction: at<StringBuilder>('direction'), retransmission: at<BoolBuilder>('retransmission'),
+    reinjectionOf: at<NumberBuilder>('reinjection_of'), conflictWith: at<NumberBuilder>('conflict_with'),
+    dataSeq: at<Int64Builder>('data_seq'), dataAckRel: at<Int64Builder>('data_ack_rel'),
+    checksumValid: at<BoolBuilder>('checksum_valid'), findings: at<StringListBuilder>('findings'),
     subtypes: at<StringListBuilder>('mptcp_subtypes'), dataAck: at<Int64Builder>('dss_data_ack'), dataAck64: at<BoolBuilder>('dss_data_ack_64'),
     dsn: at<Int64Builder>('dss_dsn'), dsn64: at<BoolBuilder>('dss_dsn_64'), ssn: at<NumberBuilder>('dss_ssn'),
     dataLength: at<NumberBuilder>('dss_data_length'), checksum: at<NumberBuilder>('dss_checksum'), dataFin: at<BoolBuilder>('dss_data_fin'),
@@ -80,7 +84,7 @@ export class PacketRows {
     return text;
   }
 
-  add(rec: CaptureRecord, p: DecodedPacket, tag: PacketTag | null): void {
+  add(rec: CaptureRecord, p: DecodedPacket, a: PacketAnalysis): void {
     if (!p.isTcp) return;
     this.p = p;
     this.hasDss = false;
@@ -104,11 +108,19 @@ export class PacketRows {
     c.capturedLength.pushNumber(rec.caplen);
     c.tcpHeaderLength.pushNumber(p.tcpHeaderLength);
     c.payloadLength.pushNumber(p.payloadLength);
-    if (tag) {
-      c.session.pushNumber(tag.session);
-      c.subflow.pushNumber(tag.subflow);
-      c.direction.pushString(tag.dir);
+    c.connection.pushNumber(a.connection);
+    if (a.session >= 0) {
+      c.session.pushNumber(a.session);
+      c.subflow.pushNumber(a.subflow);
+      c.direction.pushString(a.dir ?? 'c2s');
     } else { c.session.pushNull(); c.subflow.pushNull(); c.direction.pushNull(); }
+    c.retransmission.pushBool(a.retransmission);
+    if (a.reinjectionOf >= 0) c.reinjectionOf.pushNumber(a.reinjectionOf); else c.reinjectionOf.pushNull();
+    if (a.conflictWith >= 0) c.conflictWith.pushNumber(a.conflictWith); else c.conflictWith.pushNull();
+    if (a.dsn !== null && a.dsn >= 0) c.dataSeq.pushNumber(a.dsn); else c.dataSeq.pushNull();
+    if (a.dataAck !== null && a.dataAck >= 0) c.dataAckRel.pushNumber(a.dataAck); else c.dataAckRel.pushNull();
+    if (a.checksum !== null) c.checksumValid.pushBool(a.checksum); else c.checksumValid.pushNull();
+    c.findings.pushList(a.findings);
     c.subtypes.pushList(this.subtypes);
     const d = this.dss;
     if (this.hasDss && d.hasAck) { c.dataAck.pushHiLo(d.ackHi, d.ackLo); c.dataAck64.pushBool(d.ack64); } else { c.dataAck.pushNull(); c.dataAck64.pushNull(); }
