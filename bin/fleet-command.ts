@@ -31,6 +31,8 @@ export function captureFiles(args: string[]): string[] {
   const { files, emptyDirs } = expandInputs(args);
   for (const d of emptyDirs) process.stderr.write(`mptcpscope: ${d}: no .pcap, .pcapng or .cap files (or their .gz forms) in this directory\n`);
   if (files.length === 0) throw new CliError('no captures to read');
+  // Workers cannot share this process's standard input, and one capture from it runs on its own anyway.
+  if (files.length > 1 && files.includes('-')) throw new CliError('- (standard input) cannot be read together with other captures');
   return files;
 }
 

@@ -96,6 +96,12 @@ describe('analyze over several captures', () => {
     expect(lines(all.stdout)).toEqual(['total: 2 captures, 2 failed, 0 packets, 0 MPTCP session(s)']);
   });
 
+  it('standard input only on its own', async () => {
+    const r = await runCli(['analyze', '-', TWO], LONG);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('mptcpscope: - (standard input) cannot be read together with other captures\n');
+  });
+
   it('one capture behaves as before: its errors and exit status unchanged', async () => {
     const r = await runCli(['analyze', join(dir, 'none.pcap')], LONG);
     expect(r.code).toBe(2);
