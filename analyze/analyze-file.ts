@@ -1,12 +1,12 @@
 /** Runs the analysis engine over a capture file (or stdin). */
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacketInChunk } from '../dissect/decode.js';
-import { newDecodedPacket } from '../dissect/packet.js';
+import { newDecodedPacket, type DecodedPacket } from '../dissect/packet.js';
+import type { PacketObserver } from './packet-analysis.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
-import type { PacketObserver } from './packet-analysis.js';
 import { DiagnosisCollector } from './diagnosis/feed.js';
 
 export interface AnalyzeFileResult {
@@ -22,9 +22,9 @@ export interface AnalyzeFileResult {
 export interface AnalyzeHooks {
   listener?: EngineListener;
   onWarning?: (m: string) => void;
-  /** Called after each packet was pushed into the engine (in analysis order). */
-  onRecord?: (rec: CaptureRecord, engine: AnalysisEngine) => void;
-  /** Observes every packet's analysis (engine.observe), attached before the first packet. */
+  /** Called after each packet was pushed into the engine (in analysis order), with its decoded layers. */
+  onRecord?: (rec: CaptureRecord, engine: AnalysisEngine, p: DecodedPacket) => void;
+  /** Observes every packet's analysis (engine.observe, analyze/packet-analysis.ts). */
   observer?: PacketObserver;
   /** Bytes of the file read so far. */
   onProgress?: (fileBytesRead: number) => void;
@@ -36,6 +36,7 @@ export interface AnalyzeHooks {
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
   const engine = new AnalysisEngine({ ...DEFAULT_ENGINE_OPTIONS, ...opts }, hooks.listener);
+  if (hooks.observer) engine.observe(hooks.observer);
   // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;
@@ -53,7 +54,7 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
   const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector(engine);
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
-    if (onRecord) onRecord(rec, engine);
+    if (onRecord) onRecord(rec, engine, p);
   };
   // Files with several interfaces may hold each interface's packets in batches: restore time order.
   let orderer: TimeOrderer | null = null;

@@ -3,6 +3,7 @@ import type { AnalysisEngine } from './engine.js';
 import type { Conn, Session } from './model.js';
 import type { AnalysisReport, DirectionReport, SessionReport, SubflowReport, UnmatchedReport } from './report-types.js';
 import type { DiagnosisCollector } from './diagnosis/feed.js';
+import type { AnalyzeFileResult } from './analyze-file.js';
 
 export interface CaptureInfo {
   /** The file as given (`-` is stdin). */
@@ -133,6 +134,11 @@ export function captureFormatText(c: { format: string; compression?: string }): 
 }
 
 /** Builds the report; call after `engine.finish()` for final data-level figures. */
+/** The report of a capture file analyzed by analyzeFile (with its diagnosis, when it ran). */
+export function fileReport(res: AnalyzeFileResult, file: string, version: string): AnalysisReport {
+  return buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version }, res.diagnosis);
+}
+
 /** With `diagnosis`, each session gets its diagnosis. */
 export function buildReport(engine: AnalysisEngine, info: CaptureInfo, diagnosis?: DiagnosisCollector): AnalysisReport {
   let plain = engine.plainClosed;

@@ -1,6 +1,6 @@
 import { writeStdout } from './output.js';
 import { analyzeFile } from '../analyze/analyze-file.js';
-import { buildReport } from '../analyze/report.js';
+import { fileReport } from '../analyze/report.js';
 import { formatSummary } from '../analyze/summary-text.js';
 import { warn } from './warn.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
@@ -23,7 +23,7 @@ export interface AnalyzeOptions {
 export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<void> {
   const bar = progressBar(file, 'analyzing');
   const res = await analyzeFile(file, opts.engine, { onWarning: warn, onProgress: bar.onProgress, maxRecordBytes: opts.maxRecordBytes }).finally(bar.done);
-  const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version }, res.diagnosis);
+  const report = fileReport(res, file, opts.version);
   const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color, { absoluteTime: opts.absolute, absoluteSeq: opts.absoluteSeq });
   if (opts.output) writeFileAtomic(opts.output, text);
   else writeStdout(text);

@@ -8,7 +8,7 @@
 //
 // Kept external (loaded from node_modules as before): blessed and blessed-contrib (never bundled, they read
 // their own files at run time), pcap (native addon), vega, vega-lite and yaml (large, loaded only by
-// `report --html` and `check --rules`).
+// `report --html` and `check --rules`), parquet-wasm (reads its .wasm file beside itself) and apache-arrow (only `export`).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,7 +30,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['blessed', 'blessed-contrib', 'pcap', 'vega', 'vega-lite', 'yaml'],
+  external: ['blessed', 'blessed-contrib', 'pcap', 'vega', 'vega-lite', 'yaml', 'parquet-wasm', 'apache-arrow'],
   // commander is CommonJS: its require() of Node built-ins needs a require inside the ES module bundle.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
   logLevel: 'warning',

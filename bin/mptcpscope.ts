@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { fail, VERSION } from './cli-kit.js';
 import { registerCommands } from './commands/index.js';
+import { serveFleetIfWorker } from './fleet-worker-entry.js';
 
 const program = new Command();
 program
@@ -15,10 +16,13 @@ program
   .exitOverride();
 registerCommands(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  // Help and version exit 0; usage errors were already printed by commander and exit 2.
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
-  fail(err);
+// A worker of the fleet pool serves captures to its parent instead of reading a command line.
+if (!(await serveFleetIfWorker())) {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    // Help and version exit 0; usage errors were already printed by commander and exit 2.
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    fail(err);
+  }
 }

@@ -253,11 +253,11 @@ describe.concurrent('exit status 2: exactly one line on stderr', () => {
     expect(r.stderr.trimEnd()).toMatch(message);
   });
 
-  it('with several files, reports the bad one and still checks the others', async () => {
+  it('with several files, reports the bad one on its own FILE: reason line and still checks the others (exit 1)', async () => {
     const missing = join(dir, 'gone.pcap');
     const r = await runCli(['check', CSUM, missing, TWO]);
-    expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual([`mptcpscope: cannot open ${missing}: no such file`]);
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual([`mptcpscope: ${missing}: cannot open: no such file`]);
     const out = lines(r.stdout).filter((l) => !l.startsWith(' '));
     expect(out).toEqual([expect.stringMatching(new RegExp(`^FAIL ${CSUM}`)), `PASS ${TWO}`]);
   });
@@ -268,7 +268,7 @@ describe('output formats', () => {
     const out = join(dir, 'results.xml');
     const missing = join(dir, 'gone.pcap');
     const r = await runCli(['check', '--format', 'junit', '-o', out, CSUM, TWO, missing]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const text = readFileSync(out, 'utf8');
     expect(XMLValidator.validate(text)).toBe(true);

@@ -249,7 +249,8 @@ export function summarize(results: CaptureResult[]): CheckSummary {
 }
 
 /** 2 when a capture could not be analyzed, else 1 when a rule failed, else 0. */
+/** 2 when every capture failed to read; else 1 when a rule failed or some capture failed to read; else 0. */
 export function exitCodeOf(results: CaptureResult[]): number {
-  if (results.some((r) => r.status === 'error')) return 2;
-  return results.some((r) => r.status === 'fail') ? 1 : 0;
+  if (results.length > 0 && results.every((r) => r.status === 'error')) return 2;
+  return results.some((r) => r.status === 'fail' || r.status === 'error') ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /** Runs `check` over several captures: analysis (the one engine and report), rules, results in order. */
 import { analyzeFile } from '../analyze-file.js';
-import { buildReport } from '../report.js';
+import { fileReport } from '../report.js';
 import type { EngineOptions } from '../engine.js';
 import { CaptureInputError } from '../../dissect/record.js';
 import { evaluateReport, inputErrorResult, type CaptureResult } from './evaluate.js';
@@ -24,7 +24,7 @@ export async function checkCaptures(files: string[], opts: CheckRunOptions): Pro
     try {
       const counter = opts.rules.packets.length > 0 ? new PacketRuleCounter(opts.rules.packets) : null;
       const res = await analyzeFile(file, opts.engine, { onWarning: opts.onWarning, observer: counter ?? undefined, diagnosis: false });
-      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: opts.version });
+      const report = fileReport(res, file, opts.version);
       results.push(evaluateReport(report, opts.rules, { strict: opts.strict }, (performance.now() - t0) / 1000, counter?.matches));
     } catch (err) {
       if (!(err instanceof CaptureInputError)) throw err;

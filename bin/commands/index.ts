@@ -8,6 +8,7 @@ import { registerCheck } from './check.js';
 import { registerReport } from './report.js';
 import { registerLive } from './live.js';
 import { registerCompare } from './compare.js';
+import { registerExport } from './export.js';
 
 export function registerCommands(program: Command): void {
   registerDissect(program);
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerLive(program);
   registerCompare(program);
+  registerExport(program);
 }

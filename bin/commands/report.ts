@@ -6,28 +6,38 @@ import { bytesText } from '../../common/size-text.js';
 import { warn } from '../warn.js';
 import { boundHeapGrowth } from '../heap-policy.js';
 
-interface ReportOpts { html?: string; json?: string; maxPoints: number; maxBuffer: number }
+interface ReportOpts { html?: string; json?: string; maxPoints: number; maxBuffer: number; jobs?: number }
 
 export function registerReport(program: Command): void {
   program
     .command('report')
     .description('write a self-contained HTML report (summary, sessions, subflows, timeline, charts) and/or the JSON report')
-    .argument('<file>', 'pcap or pcapng capture (gzip allowed), or - for stdin')
-    .option('--html <out>', 'write the HTML page to OUT (atomically)')
-    .option('--json <out>', 'write the JSON report (docs/analyze-json.md) to OUT (atomically)')
+    .argument('<file...>', 'pcap or pcapng captures (gzip allowed), directories (walked for captures), or - for stdin')
+    .option('--html <out>', 'write the HTML page to OUT (atomically); with several captures OUT is a directory, one NAME.html per capture')
+    .option('--json <out>', 'write the JSON report (docs/analyze-json.md) to OUT (atomically); with several captures a directory, one NAME.json per capture')
     .option('--max-points <n>', 'data segments kept per subflow and direction, and drawn per chart', positiveInt, 2000)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
-    .action(action(async (file: string, opts: ReportOpts) => {
+    .option('-j, --jobs <n>', 'captures reported in parallel (default: the number of CPUs)', positiveInt)
+    .action(action(async (inputs: string[], opts: ReportOpts) => {
       boundHeapGrowth();
       if (!opts.html && !opts.json) throw new CliError('give --html OUT.html and/or --json OUT.json');
       if (opts.html && opts.html === opts.json) throw new CliError('--html and --json must name different files');
+      const { statSync } = await import('node:fs');
+      let single = inputs.length === 1 && inputs[0] === '-';
+      if (inputs.length === 1 && !single) { try { single = !statSync(inputs[0]).isDirectory(); } catch { single = true; } }
+      if (!single) {
+        const { runReportFleet } = await import('../report-fleet.js');
+        await runReportFleet(inputs, { html: opts.html, json: opts.json, maxPoints: opts.maxPoints, maxBuffer: opts.maxBuffer, jobs: opts.jobs, version: VERSION });
+        return;
+      }
+      const file = inputs[0];
       // The charting libraries are loaded only by this verb.
       const html = opts.html ? await import('../../analyze/report-html/index.js') : undefined;
       const collector = html ? new html.SeriesCollector(opts.maxPoints) : undefined;
       const { analyzeFile } = await import('../../analyze/analyze-file.js');
-      const { buildReport } = await import('../../analyze/report.js');
+      const { fileReport } = await import('../../analyze/report.js');
       const res = await analyzeFile(file, { maxBuffer: opts.maxBuffer }, { onWarning: warn, onRecord: collector?.onRecord });
-      const report = buildReport(res.engine, { file, format: res.format, compression: res.compression, truncated: res.truncated, version: VERSION }, res.diagnosis);
+      const report = fileReport(res, file, VERSION);
       // Everything is rendered before the first file is written: a failure leaves no output behind.
       const outputs: Array<[string, string]> = [];
       if (opts.json) outputs.push([opts.json, `${JSON.stringify(report, null, 2)}\n`]);
