@@ -40,7 +40,6 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;
-  if (hooks.observer) engine.observe(hooks.observer);
   try {
     return await run(file, engine, hooks);
   } finally {
