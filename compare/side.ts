@@ -13,7 +13,7 @@ import type { DecodedPacket } from '../dissect/packet.js';
 import { TCP_ACK, TCP_SYN } from '../dissect/packet.js';
 import type { CaptureRecord } from '../dissect/record.js';
 import { be32 } from '../dissect/bytes.js';
-import { TCPOPT_TIMESTAMP } from '../dissect/tcp.js';
+import { TCPOPT_TIMESTAMP, tcpOptionOffset } from '../dissect/tcp.js';
 import type { ConnPair } from './pair.js';
 
 /** A TCP connection of one capture (the engine's connection id), as the comparison tracks it. */
@@ -187,17 +187,6 @@ const EMPTY = Buffer.alloc(0);
 
 /** TSval of the TCP timestamp option, or -1. */
 function timestampValue(p: DecodedPacket): number {
-  const buf = p.data;
-  const end = Math.min(p.tcpOffset + p.tcpHeaderLength, p.end);
-  let off = p.tcpOffset + 20;
-  while (off < end) {
-    const kind = buf[off];
-    if (kind === 0) break;
-    if (kind === 1) { off++; continue; }
-    const len = off + 1 < end ? buf[off + 1] : 0;
-    if (len < 2 || off + len > end) break;
-    if (kind === TCPOPT_TIMESTAMP && len === 10) return be32(buf, off + 2);
-    off += len;
-  }
-  return -1;
+  const ts = tcpOptionOffset(p, TCPOPT_TIMESTAMP);
+  return ts >= 0 && p.data[ts + 1] === 10 ? be32(p.data, ts + 2) : -1;
 }

@@ -71,3 +71,23 @@ export function walkTcpOptions(
     off += length;
   }
 }
+
+/**
+ * Offset in `p.data` of the first well-formed, captured option of `kind` (its kind byte), or -1. For per-packet
+ * hot paths: the same walk as walkTcpOptions without a callback.
+ */
+export function tcpOptionOffset(p: DecodedPacket, kind: number): number {
+  const buf = p.data;
+  const end = Math.min(p.tcpOffset + p.tcpHeaderLength, p.end);
+  let off = p.tcpOffset + 20;
+  while (off < end) {
+    const k = buf[off];
+    if (k === TCPOPT_EOL) return -1;
+    if (k === TCPOPT_NOP) { off++; continue; }
+    const length = off + 1 < end ? buf[off + 1] : 0;
+    if (length < 2 || off + length > end) return -1;
+    if (k === kind) return off;
+    off += length;
+  }
+  return -1;
+}

@@ -7,7 +7,7 @@
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
 import { be32 } from '../../dissect/bytes.js';
-import { TCPOPT_SACK, TCPOPT_TIMESTAMP } from '../../dissect/tcp.js';
+import { TCPOPT_SACK, TCPOPT_TIMESTAMP, tcpOptionOffset } from '../../dissect/tcp.js';
 import type { AnalysisEngine } from '../engine.js';
 import type { Session } from '../model.js';
 import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
@@ -62,18 +62,10 @@ export class DiagnosisCollector implements PacketObserver {
     o.sackBlocks = 0;
     // Timestamps and SACK blocks from the options (the engine does not keep them per packet).
     const buf = p.data;
-    const end = Math.min(p.tcpOffset + p.tcpHeaderLength, p.end);
-    let off = p.tcpOffset + 20;
-    while (off < end) {
-      const kind = buf[off];
-      if (kind === 0) break;
-      if (kind === 1) { off++; continue; }
-      const len = off + 1 < end ? buf[off + 1] : 0;
-      if (len < 2 || off + len > end) break;
-      if (kind === TCPOPT_TIMESTAMP && len === 10) { o.tsval = be32(buf, off + 2); o.tsecr = be32(buf, off + 6); }
-      else if (kind === TCPOPT_SACK) o.sackBlocks = (len - 2) >> 3;
-      off += len;
-    }
+    const ts = tcpOptionOffset(p, TCPOPT_TIMESTAMP);
+    if (ts >= 0 && buf[ts + 1] === 10) { o.tsval = be32(buf, ts + 2); o.tsecr = be32(buf, ts + 6); }
+    const sack = tcpOptionOffset(p, TCPOPT_SACK);
+    if (sack >= 0) o.sackBlocks = (buf[sack + 1] - 2) >> 3;
   }
 
   /** New session events that change which subflows carry data. */
