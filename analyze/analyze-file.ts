@@ -32,6 +32,8 @@ export interface AnalyzeHooks {
   maxRecordBytes?: number;
   /** Diagnose each session (default true). */
   diagnosis?: boolean;
+  /** Read a plain file with blocking reads (fleet workers: nothing else waits on the thread). */
+  blockingReads?: boolean;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -64,6 +66,7 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): P
     onWarning: hooks.onWarning,
     onProgress: hooks.onProgress,
     maxRecordBytes: hooks.maxRecordBytes,
+    blockingReads: hooks.blockingReads,
     onInterface: (index) => { if (index >= 1 && !orderer) orderer = new TimeOrderer(analyze); },
   });
   (orderer as TimeOrderer | null)?.flush();

@@ -5,6 +5,7 @@
  * instead of inventing bytes.
  */
 import { copyBytes } from '../dissect/bytes.js';
+import { giveRing, takeRing } from './ring-pool.js';
 import { createHash, type Hash } from 'node:crypto';
 import { Reservoir } from './reservoir.js';
 import { StorePool } from './store-pool.js';
@@ -276,6 +277,7 @@ export class DataStream {
   /** Frees the ring of recent bytes (the session ended); later copies are no longer compared. */
   releaseHistory(): void {
     this.flushHash();
+    giveRing(this.history);
     this.history = Buffer.alloc(0);
     this.historyReleased = true;
   }
@@ -286,9 +288,10 @@ export class DataStream {
     while (size < needed && size < this.historyBytes) size *= 2;
     size = Math.min(size, this.historyBytes);
     if (size <= this.history.length) return;
-    const grown = Buffer.alloc(size);
+    const grown = takeRing(size);
     // Until the ring first wraps, offset o sits at index o: a plain copy keeps every position valid.
     this.history.copy(grown, 0, 0, Math.min(this.history.length, this.next));
+    giveRing(this.history);
     this.history = grown;
   }
 

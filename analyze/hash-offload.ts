@@ -20,6 +20,12 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 export const OFFLOAD_BATCH = 1 << 20;
 /** Batch buffers in circulation at most (then the main thread waits for the worker). */
 const MAX_BUFFERS = 8;
+/**
+ * Batch buffers of closed offloads, for the next capture in this thread: a fleet analyzes hundreds of small
+ * captures one after the other, and a fresh zeroed 1 MiB buffer per capture made V8 collect garbage for the
+ * external memory each time.
+ */
+const spareBuffers: ArrayBuffer[] = [];
 
 // Plain script run with `eval: true`, so it works from the compiled files and from the TypeScript sources.
 const WORKER_SOURCE = `
@@ -154,6 +160,12 @@ export class HashOffload {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
+    this.collectReturned();
+    if (this.batch !== null) this.free.push(this.batch.buffer as ArrayBuffer);
+    this.batch = null;
+    this.entries = [];
+    for (const b of this.free) if (spareBuffers.length < MAX_BUFFERS && b.byteLength === OFFLOAD_BATCH) spareBuffers.push(b);
+    this.free.length = 0;
     this.backPort?.close();
     if (w) await w.terminate();
   }
@@ -178,6 +190,11 @@ export class HashOffload {
     this.collectReturned();
     const ready = this.free.pop();
     if (ready) return ready;
+    const spare = spareBuffers.pop();
+    if (spare) {
+      this.buffersMade++;
+      return spare;
+    }
     // While the worker boots nothing comes back: make more buffers rather than wait (they are reused later).
     if (this.buffersMade < MAX_BUFFERS || this.worker === null || !this.online) {
       this.buffersMade++;

@@ -21,7 +21,8 @@ const entry = join(root, 'dist/bin/mptcpscope.js');
 rmSync(join(root, 'dist/bin/chunks'), { recursive: true, force: true });
 
 await build({
-  entryPoints: [entry],
+  // The fleet pool's workers start from their own small entry (bin/fleet-worker.ts).
+  entryPoints: [entry, join(root, 'dist/bin/fleet-worker.js')],
   outdir: join(root, 'dist/bin'),
   allowOverwrite: true, // the bundle replaces tsc's output of the entry point, so the bin path stays the same
   bundle: true,

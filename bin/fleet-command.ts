@@ -5,7 +5,8 @@
  * report: 1 when some failed; check: its worst status, and 1 when any failed).
  */
 import { availableParallelism } from 'node:os';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expandInputs } from '../analyze/fleet/inputs.js';
 import { runFleet, type PoolMode } from '../analyze/fleet/pool.js';
 import type { FleetResult, FleetTask } from '../analyze/fleet/tasks.js';
@@ -53,6 +54,9 @@ export async function runFleetTasks(tasks: FleetTask[], opts: FleetRunOptions, e
   let failed = 0;
   let entry = process.argv[1];
   try { entry = realpathSync(entry); } catch { /* as given */ }
+  // Workers start from the small worker entry beside the command line's, where it was built.
+  const workerEntry = join(dirname(entry), 'fleet-worker.js');
+  if (existsSync(workerEntry)) entry = workerEntry;
   try {
     await runFleet(tasks, {
       jobs: opts.jobs ?? defaultJobs(),

@@ -10,6 +10,7 @@
  * read chunk (made on first access; `buf`/`off` locate the bytes without it); only a record that straddles
  * two chunks is copied (into a reused carry buffer), so memory does not grow with the size of the capture.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
@@ -26,6 +27,12 @@ export interface ReadOptions {
   onFormat?: (format: 'pcap' | 'pcapng') => void;
   /** Called after each read from a file with the bytes of the file read so far (for progress bars). */
   onProgress?: (fileBytesRead: number) => void;
+  /**
+   * Read a plain (uncompressed) file with blocking reads. For batch runs (a fleet worker) where nothing else
+   * waits on this thread: each asynchronous read is a round trip through libuv's thread pool, which on a small
+   * capture costs more than the parsing.
+   */
+  blockingReads?: boolean;
 }
 
 export interface ReadSummary {
@@ -66,6 +73,22 @@ const BOM = 0x1a2b3c4d;
 const BOM_SWAPPED = 0x4d3c2b1a;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Chunk buffers of finished reads, for the next file. Each read takes two (double buffering); allocating
+ * 2 x 2 MiB afresh per file made V8 collect garbage for the external memory on every small capture of a fleet.
+ * Record views are valid only during their callback, so nothing refers to a chunk once its read has returned.
+ */
+const spareChunks: Buffer[] = [];
+const MAX_SPARE_CHUNKS = 4;
+
+function takeChunk(): Buffer {
+  return spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK);
+}
+
+function giveChunks(bufs: Buffer[]): void {
+  for (const b of bufs) if (spareChunks.length < MAX_SPARE_CHUNKS && b.length === CHUNK) spareChunks.push(b);
+}
 
 /** Per-interface state: the public description plus timestamp conversion constants. */
 interface IfState {
@@ -779,7 +802,7 @@ function isGzip(a: number, b: number): boolean {
 }
 
 async function runFile(fh: FileHandle, name: string, parser: Parser, onProgress?: (n: number) => void): Promise<ReadSummary> {
-  const buf = Buffer.allocUnsafe(CHUNK);
+  const buf = takeChunk();
   let got = 0;
   for (;;) {
     const n = await readInto(fh, buf, got, name);
@@ -791,22 +814,58 @@ async function runFile(fh: FileHandle, name: string, parser: Parser, onProgress?
   }
   // Plain capture: two reused chunk buffers, so the next read runs while this chunk is parsed; the parser
   // copies whatever straddles a chunk boundary into its carry before feed() returns.
-  const bufs = [buf, Buffer.allocUnsafe(CHUNK)];
-  let cur = 0;
-  let total = got;
-  while (got > 0) {
-    onProgress?.(total);
-    const next = readInto(fh, bufs[cur ^ 1], 0, name);
-    if (!parser.feed(bufs[cur].subarray(0, got))) {
-      await next.catch(() => 0);
-      return parser.summary();
+  const bufs = [buf, takeChunk()];
+  try {
+    let cur = 0;
+    let total = got;
+    while (got > 0) {
+      onProgress?.(total);
+      const next = readInto(fh, bufs[cur ^ 1], 0, name);
+      if (!parser.feed(bufs[cur].subarray(0, got))) {
+        await next.catch(() => 0);
+        return parser.summary();
+      }
+      got = await next;
+      total += got;
+      cur ^= 1;
     }
-    got = await next;
-    total += got;
-    cur ^= 1;
+    parser.finish(false);
+    return parser.summary();
+  } finally {
+    giveChunks(bufs);
   }
-  parser.finish(false);
-  return parser.summary();
+}
+
+/** runFile with blocking reads into one chunk buffer; a gzip file is handed to the streaming path. */
+function runFileBlocking(fd: number, name: string, parser: Parser, onProgress?: (n: number) => void): ReadSummary | 'gzip' {
+  const buf = takeChunk();
+  try {
+    const readAt = (off: number): number => {
+      try {
+        return readSync(fd, buf, off, buf.length - off, null);
+      } catch (e) {
+        throw readError(name, e);
+      }
+    };
+    let got = 0;
+    for (;;) {
+      const n = readAt(got);
+      got += n;
+      if (n === 0 || got >= 2) break;
+    }
+    if (got >= 2 && isGzip(buf[0], buf[1])) return 'gzip';
+    let total = got;
+    while (got > 0) {
+      onProgress?.(total);
+      if (!parser.feed(buf.subarray(0, got))) return parser.summary();
+      got = readAt(0);
+      total += got;
+    }
+    parser.finish(false);
+    return parser.summary();
+  } finally {
+    giveChunks([buf]);
+  }
 }
 
 /** The next chunk of a stream; read errors become one-line input errors. */
@@ -870,16 +929,50 @@ export async function readCapture(
   opts: ReadOptions = {},
 ): Promise<ReadSummary> {
   if (source === '-') return runStream(process.stdin, 'stdin', new Parser('stdin', onRecord, opts));
+  if (opts.blockingReads) return readCaptureBlocking(source, onRecord, opts);
   let fh: FileHandle;
   try {
     fh = await open(source, 'r');
   } catch (e) {
-    const code = errCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CaptureInputError(`cannot open ${source}: no such file`);
-    throw readError(source, e);
+    throw openError(source, e);
   }
   try {
     return await runFile(fh, source, new Parser(source, onRecord, opts), opts.onProgress);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+function openError(source: string, e: unknown): CaptureInputError {
+  const code = errCode(e);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new CaptureInputError(`cannot open ${source}: no such file`);
+  return readError(source, e);
+}
+
+async function readCaptureBlocking(source: string, onRecord: RecordCallback, opts: ReadOptions): Promise<ReadSummary> {
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (e) {
+    throw openError(source, e);
+  }
+  const parser = new Parser(source, onRecord, opts);
+  let done: ReadSummary | 'gzip';
+  try {
+    done = runFileBlocking(fd, source, parser, opts.onProgress);
+  } finally {
+    closeSync(fd);
+  }
+  if (done !== 'gzip') return done;
+  // gzip: decompression streams anyway, so it is read the asynchronous way from the start.
+  let fh: FileHandle;
+  try {
+    fh = await open(source, 'r');
+  } catch (e) {
+    throw openError(source, e);
+  }
+  try {
+    return await runFile(fh, source, parser, opts.onProgress);
   } finally {
     await fh.close().catch(() => undefined);
   }

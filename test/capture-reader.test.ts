@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { readCapture, readCaptureStream } from '../dissect/capture-reader.js';
 import type { ReadOptions, ReadSummary } from '../dissect/capture-reader.js';
 import { CaptureInputError } from '../dissect/record.js';
@@ -700,5 +701,66 @@ describe.runIf(existsSync(PUBLIC))('public capture', () => {
     expect(recs.length).toBe(264);
     expect(recs.every((r) => r.linktype === 1 && r.iface === 0 && r.tsDigits === 6)).toBe(true);
     expect(recs[0]).toMatchObject({ n: 1, tsSec: 0x512b5f83, tsNsec: 0x0ab2e9 * 1000, caplen: 86, len: 86 });
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+// Blocking reads (fleet workers): the same records, summaries, warnings and errors as the asynchronous path
+
+describe('blocking reads', () => {
+  /** Outcome of one read: its result (records as one digest, comparing thousands of Buffers is slow), or the error. */
+  async function outcome(path: string, opts: ReadOptions): Promise<object> {
+    try {
+      const r = await readAll(path, opts);
+      const h = createHash('sha256');
+      for (const x of r.recs) h.update(JSON.stringify({ ...x, data: undefined })).update(x.data);
+      return { records: r.recs.length, digest: h.digest('hex'), warnings: r.warnings, ifaces: r.ifaces, summary: r.summary };
+    } catch (e) {
+      return { error: (e as Error).message, input: e instanceof CaptureInputError };
+    }
+  }
+
+  it('agree with asynchronous reads on pcap, pcapng, gzip, chunk-spanning, truncated and bad files', async () => {
+    const { file: ng } = buildPcapng();
+    // More than two 2 MiB chunks, records straddling each boundary.
+    const many: PcapRec[] = [];
+    for (let i = 0; i < 6000; i++) many.push({ sec: 1700000000 + i, frac: i, data: bytes(900 + (i % 300), i) });
+    const big = pcap({ le: true, nano: false }, many);
+    expect(big.length).toBeGreaterThan(4 << 20);
+    const small = pcap({ le: false, nano: true }, pcapRecs);
+    const missing = join(dir, 'blocking-missing.pcap');
+    const sub = join(dir, 'blocking-dir');
+    mkdirSync(sub);
+    const files = [
+      tmpFile(small), tmpFile(ng), tmpFile(big), tmpFile(gzipSync(big)), tmpFile(gzipSync(ng)),
+      tmpFile(small.subarray(0, small.length - 5)), tmpFile(big.subarray(0, (2 << 20) + 77)),
+      tmpFile(Buffer.from('not a capture at all\n')), tmpFile(Buffer.alloc(0)), tmpFile(Buffer.from([0xd4])),
+      missing, sub,
+    ];
+    for (const f of files) {
+      for (const opts of [{}, { maxRecordBytes: 1000 }]) {
+        const want = await outcome(f, opts);
+        const got = await outcome(f, { ...opts, blockingReads: true });
+        expect(got, f).toEqual(want);
+      }
+    }
+    // Several reads in turn reuse the chunk buffers: records of one file never show bytes of another.
+    const a = await outcome(files[2], { blockingReads: true });
+    const b = await readAll(files[0], { blockingReads: true });
+    const c = await outcome(files[2], { blockingReads: true });
+    expect(c).toEqual(a);
+    expect(b.recs.map((r) => r.data)).toEqual(pcapRecs.map((r) => r.data));
+  });
+
+  it('stopping early (onRecord returns false) reads no further', async () => {
+    const many: PcapRec[] = [];
+    for (let i = 0; i < 3000; i++) many.push({ sec: 1700000000 + i, frac: i, data: bytes(1200, i) });
+    const f = tmpFile(pcap({ le: true, nano: false }, many));
+    for (const blockingReads of [false, true]) {
+      let n = 0;
+      const s = await readCapture(f, () => ++n < 10, { blockingReads });
+      expect(n).toBe(10);
+      expect(s.packets).toBe(10);
+    }
   });
 });

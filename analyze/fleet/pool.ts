@@ -1,7 +1,8 @@
 /**
  * Runs fleet tasks on N jobs (this thread and N-1 worker threads or child processes) and hands the results
- * back in input order. Each worker is long-lived and takes one capture at a time; its V8 heap is capped, and a worker that
- * dies (out of memory, crash) fails only the capture it held and is replaced. At most `jobs * WINDOW` captures
+ * back in input order. Each worker is long-lived and analyzes one capture at a time, with the next one queued; its V8
+ * heap is capped, and a worker that dies (out of memory, crash) fails only the capture it was analyzing (the
+ * queued one runs elsewhere) and is replaced. At most `jobs * WINDOW` captures
  * are started ahead of the oldest unfinished one, so finished results waiting for their turn stay few.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -25,12 +26,20 @@ export interface PoolOptions {
 }
 
 /** Started ahead of the oldest unfinished capture, per job. */
-const WINDOW = 4;
+const WINDOW = 16;
+/**
+ * Captures a worker holds at once: the one it analyzes and the next, so it never waits for this thread (busy
+ * with a capture of its own between messages) to hand it more. With one at a time a child sat idle for as long
+ * as this thread's current capture took, about half the time on a fleet of small captures.
+ */
+const WORKER_DEPTH = 2;
 /** Marks a worker (thread: workerData; process: environment) so the entry point serves instead of parsing argv. */
 export const FLEET_WORKER_FLAG = 'MPTCPSCOPE_FLEET_WORKER';
 
 /** What a worker sends back for task i. */
 export interface WorkerReply {
+  /** Sent once when the worker has loaded and listens (nothing is handed to it before). */
+  ready?: true;
   i: number;
   result?: FleetResult;
   crash?: { message: string; exitCode?: number };
@@ -39,7 +48,12 @@ export interface WorkerReply {
 interface Slot {
   send(msg: { i: number; task: FleetTask }): void;
   stop(): void;
-  busy: number; // task index, or -1
+  /** Task indexes sent and not answered, oldest first (a worker answers in the order it was sent). */
+  held: number[];
+  /** Tasks it may hold at once. */
+  depth: number;
+  /** It serves (a worker says so once it has booted). */
+  ready: boolean;
 }
 
 export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<void> {
@@ -59,11 +73,16 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
   const finished = new Map<number, FleetResult>();
   let nextToEmit = 0;
   let nextToStart = 0;
+  /** Tasks taken back from a worker that died holding them (besides the one it was analyzing). */
+  const retry: number[] = [];
   let fatal: Error | null = null;
   const slots: Slot[] = [];
 
   return new Promise<void>((resolve, reject) => {
+    let ended = false;
     const finishAll = (err: Error | null): void => {
+      if (ended) return;
+      ended = true;
       for (const s of slots) s.stop();
       slots.length = 0;
       if (err) reject(err); else resolve();
@@ -81,44 +100,62 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
       opts.onProgress?.(done, total, packets);
     };
     const feed = (slot: Slot): void => {
+      while (slot.ready && slot.held.length < slot.depth) {
+        let i: number;
+        if (retry.length > 0) i = retry.shift() as number;
+        else if (nextToStart < total && nextToStart < nextToEmit + opts.jobs * WINDOW) i = nextToStart++;
+        else return;
+        slot.held.push(i);
+        slot.send({ i, task: tasks[i] });
+      }
+    };
+    const settle = (): void => {
+      if (ended) return;
       if (fatal) { finishAll(fatal); return; }
       if (nextToEmit >= total) { finishAll(null); return; }
-      if (nextToStart < total && nextToStart < nextToEmit + opts.jobs * WINDOW) {
-        const i = nextToStart++;
-        slot.busy = i;
-        slot.send({ i, task: tasks[i] });
-      } else slot.busy = -1;
+      for (const s of slots) feed(s);
     };
     const onReply = (slot: Slot, m: WorkerReply): void => {
-      slot.busy = -1;
+      if (m.ready) {
+        slot.ready = true;
+        settle();
+        return;
+      }
+      const at = slot.held.indexOf(m.i);
+      if (at >= 0) slot.held.splice(at, 1);
       if (m.crash) fatal = m.crash.exitCode !== undefined ? new CliError(m.crash.message, m.crash.exitCode) : new Error(m.crash.message);
       else if (m.result) complete(m.i, m.result);
-      // An emitted result may let idle workers start captures beyond the old window.
-      for (const s of slots) if (s.busy < 0) feed(s);
+      // An emitted result may let workers start captures beyond the old window.
+      settle();
     };
     const onDeath = (slot: Slot, reason: string): void => {
-      const i = slot.busy;
       const at = slots.indexOf(slot);
       if (at < 0) return; // stopped on purpose
-      const fresh = startSlot();
-      slots[at] = fresh;
-      if (i >= 0) complete(i, { file: tasks[i].file, error: `${tasks[i].file}: ${reason}`, warnings: [], packets: 0, sessions: 0 });
-      for (const s of slots) if (s.busy < 0) feed(s);
+      const [lost, ...queued] = slot.held;
+      slot.held = [];
+      slots[at] = startSlot();
+      // The capture it was analyzing fails; those only queued there are started again elsewhere.
+      retry.unshift(...queued);
+      if (lost !== undefined) complete(lost, { file: tasks[lost].file, error: `${tasks[lost].file}: ${reason}`, warnings: [], packets: 0, sessions: 0 });
+      settle();
     };
     const startSlot = (): Slot => (opts.mode === 'thread' ? threadSlot(opts, onReply, onDeath) : processSlot(opts, onReply, onDeath));
-    // This thread is one of the jobs: it analyzes captures itself between handing out the others' (each
-    // capture awaits its file reads, so replies are taken in between). One worker fewer to start.
-    slots.push(inlineSlot(onReply));
+    // Workers first, so they boot while this thread (one of the jobs) analyzes captures itself between
+    // handing out the others' (each capture awaits at its end, so replies are taken in between). A worker
+    // gets captures once it has booted, so the first ones are not left waiting for it.
     const n = Math.min(opts.jobs, total);
     for (let k = 1; k < n; k++) slots.push(startSlot());
-    for (const s of slots) feed(s);
+    slots.push(inlineSlot(onReply));
+    settle();
   });
 }
 
 function inlineSlot(onReply: (s: Slot, m: WorkerReply) => void): Slot {
   let stopped = false;
   const slot: Slot = {
-    busy: -1,
+    held: [],
+    depth: 1,
+    ready: true,
     send: (msg) => {
       // Started on a later turn, so the other slots get their first captures before this one runs.
       setImmediate(() => {
@@ -147,7 +184,9 @@ function threadSlot(opts: PoolOptions, onReply: (s: Slot, m: WorkerReply) => voi
   });
   let stopped = false;
   const slot: Slot = {
-    busy: -1,
+    held: [],
+    depth: WORKER_DEPTH,
+    ready: false,
     send: (msg) => w.postMessage(msg),
     stop: () => { stopped = true; void w.terminate(); },
   };
@@ -170,7 +209,9 @@ function processSlot(opts: PoolOptions, onReply: (s: Slot, m: WorkerReply) => vo
   });
   let stopped = false;
   const slot: Slot = {
-    busy: -1,
+    held: [],
+    depth: WORKER_DEPTH,
+    ready: false,
     send: (msg) => { child.send(msg); },
     stop: () => { stopped = true; child.kill(); },
   };

@@ -1,10 +1,15 @@
-/** The worker side of the fleet pool: takes one task at a time from the parent and answers with its result. */
+/**
+ * The worker side of the fleet pool: says it is ready, then takes tasks from the parent and answers each with
+ * its result, one capture at a time in the order sent (the parent keeps the next one queued here).
+ */
 import { parentPort } from 'node:worker_threads';
 import { CliError } from '../../common/cli-error.js';
 import { runTask, type FleetTask } from './tasks.js';
 import type { WorkerReply } from './pool.js';
 
-async function answer(msg: { i: number; task: FleetTask }): Promise<WorkerReply> {
+type TaskMessage = { i: number; task: FleetTask };
+
+async function answer(msg: TaskMessage): Promise<WorkerReply> {
   try {
     return { i: msg.i, result: await runTask(msg.task) };
   } catch (err) {
@@ -14,15 +19,33 @@ async function answer(msg: { i: number; task: FleetTask }): Promise<WorkerReply>
   }
 }
 
+/** Runs the tasks one after the other as they arrive, sending each answer. */
+function serialServer(send: (r: WorkerReply) => void): (msg: TaskMessage) => void {
+  const queue: TaskMessage[] = [];
+  let running = false;
+  const run = async (): Promise<void> => {
+    running = true;
+    while (queue.length > 0) send(await answer(queue.shift() as TaskMessage));
+    running = false;
+  };
+  return (msg) => {
+    queue.push(msg);
+    if (!running) void run();
+  };
+}
+
 /** Serves tasks on this worker thread. */
 export function serveThread(): void {
   const port = parentPort;
   if (!port) throw new Error('serveThread called on the main thread');
-  port.on('message', (msg: { i: number; task: FleetTask }) => { void answer(msg).then((r) => port.postMessage(r)); });
+  port.on('message', serialServer((r) => port.postMessage(r)));
+  port.postMessage({ ready: true, i: -1 } satisfies WorkerReply);
 }
 
 /** Serves tasks in this child process (IPC channel); ends when the parent disconnects. */
 export function serveProcess(): void {
-  process.on('message', (msg) => { void answer(msg as { i: number; task: FleetTask }).then((r) => process.send?.(r)); });
+  const take = serialServer((r) => process.send?.(r));
+  process.on('message', (msg) => take(msg as TaskMessage));
   process.on('disconnect', () => process.exit(0));
+  process.send?.({ ready: true, i: -1 } satisfies WorkerReply);
 }

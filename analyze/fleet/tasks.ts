@@ -48,7 +48,7 @@ export async function runTask(task: FleetTask): Promise<FleetResult> {
     if (task.kind === 'report') {
       const html = task.html ? await import('../report-html/index.js') : undefined;
       const collector = html ? new html.SeriesCollector(task.maxPoints) : undefined;
-      const res = await analyzeFile(task.file, task.engine, { onWarning, onRecord: collector?.onRecord, maxRecordBytes: task.maxRecordBytes });
+      const res = await analyzeFile(task.file, task.engine, { onWarning, onRecord: collector?.onRecord, maxRecordBytes: task.maxRecordBytes, blockingReads: true });
       const report = fileReport(res, task.file, task.version);
       const { writeFileAtomic } = await import('../../common/atomic-write.js');
       if (task.json) writeFileAtomic(task.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -58,7 +58,7 @@ export async function runTask(task: FleetTask): Promise<FleetResult> {
       return out;
     }
     // check judges the report's findings without the diagnosis (as run-check does).
-    const res = await analyzeFile(task.file, task.engine, { onWarning, maxRecordBytes: task.maxRecordBytes, diagnosis: task.kind === 'analyze' });
+    const res = await analyzeFile(task.file, task.engine, { onWarning, maxRecordBytes: task.maxRecordBytes, diagnosis: task.kind === 'analyze', blockingReads: true });
     const report = fileReport(res, task.file, task.version);
     out.packets = report.capture.packets;
     out.sessions = report.sessions.length;
