@@ -128,6 +128,19 @@ function derive8m(dir, four) {
   return capture(dir, 'headers-8m');
 }
 
+/** headers-1m cut into SPLIT_PIECES captures with editcap -c (real kernel traffic; pieces start mid-connection). */
+const SPLIT_PIECES = 200;
+function makeSplitFleet(dir, whole) {
+  if (!whole) die('headers-1m is needed for the split fleet (run: sudo bash bench/make-bench-captures.sh)');
+  if (!have('editcap')) die('editcap is needed for the split fleet');
+  mkdirSync(dir, { recursive: true });
+  const per = Math.ceil(whole.packets / SPLIT_PIECES);
+  const r = spawnSync('editcap', ['-F', 'pcap', '-c', String(per), whole.file, join(dir, 'piece.pcap')]);
+  if (r.status !== 0) die(`editcap -c failed: ${r.stderr}`);
+  const files = readdirSync(dir);
+  return { name: `headers-1m in ${files.length} pieces`, file: dir, packets: whole.packets, bytes: files.reduce((n, f) => n + statSync(join(dir, f)).size, 0), files: files.length };
+}
+
 // ------------------------------------------------------------------ measuring
 /** Runs argv once (stdout -> /dev/null); returns { seconds, rssKB, status, stderr }. */
 function runOnce(argv, env = {}) {
@@ -313,6 +326,7 @@ async function main() {
   const FILTER = 'tcp.options.mptcp.subtype == 2';
 
   const fleetCap = { name: 'fleet (made at start)', file: join(tmpdirBench, 'fleet'), packets: 0, bytes: 0 };
+  const splitCap = { name: 'headers-1m in 200 pieces (made at start)', file: join(tmpdirBench, 'fleet-split'), packets: 0, bytes: 0 };
   const stripped = o.keepEnv ? [] : STRIPPED_ENV.filter((k) => process.env[k] !== undefined);
   if (stripped.length) CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !stripped.includes(k)));
   const cli = (...a) => [NODE, CLI, ...a];
@@ -327,6 +341,10 @@ async function main() {
     { id: 'fleet-check-j1', label: 'mptcpscope check --jobs 1 DIR', cap: fleetCap, argv: (f) => cli('check', '--jobs', '1', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'fleet-check-j2', label: 'mptcpscope check --jobs 2 DIR (child processes, the default)', cap: fleetCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'fleet-check-j2t', label: 'mptcpscope check --jobs 2 DIR (worker threads)', cap: fleetCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1], env: { MPTCPSCOPE_POOL: 'thread' } },
+    // The same, on 200 captures of about 7,000 packets each (headers-1m cut with editcap -c): small captures
+    // that each take longer than the per-process start and JIT warm-up of a worker.
+    { id: 'fleet-split-j1', label: 'mptcpscope check --jobs 1 DIR', cap: splitCap, argv: (f) => cli('check', '--jobs', '1', f), mptcpscope: true, okStatus: [0, 1] },
+    { id: 'fleet-split-j2', label: 'mptcpscope check --jobs 2 DIR', cap: splitCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'export-1m', label: 'mptcpscope export --parquet OUT', cap: caps['headers-1m'], argv: (f) => cli('export', '--parquet', join(tmpdirBench, 'export'), f), mptcpscope: true },
     { id: 'tshark', label: 'tshark -T fields -e mptcp.stream -e mptcp.dsn', cap: tsharkCap, tool: 'tshark',
       argv: (f) => ['tshark', '-n', '-r', f, '-T', 'fields', '-e', 'mptcp.stream', '-e', 'mptcp.dsn'] },
@@ -350,13 +368,14 @@ async function main() {
   const missing = Object.entries(caps).filter(([n, c]) => !c && (wanted.has(undefined) || wanted.has(n))).map(([n]) => n);
   if (missing.length) die(`captures missing in ${o.dir}: ${missing.join(', ')} (run: sudo bash bench/make-bench-captures.sh)`);
   if (wantedMeasurements.some((m) => m.cap === fleetCap)) Object.assign(fleetCap, makeFleet(fleetCap.file));
+  if (wantedMeasurements.some((m) => m.cap === splitCap)) Object.assign(splitCap, makeSplitFleet(splitCap.file, caps['headers-1m']));
   warnIfStale();
   CODE = codeVersion();
   if (o.snapshot) snapshot();
 
   for (const m of all) {
     if (!m.cap) { m.argv = []; m.shown = '(capture missing)'; continue; }
-    m.shown = (m.argv(m.cap.file).map((a) => (a === NODE ? 'node' : SNAP && a.startsWith(SNAP + '/') ? relative(SNAP, a) : a.startsWith(ROOT + '/') ? relative(ROOT, a) : a.startsWith(o.dir + '/') ? `$BENCH_DIR/${relative(o.dir, a)}` : a.startsWith(tmpdirBench) ? (m.cap === fleetCap || m.id === 'export-1m' ? `$TMP/${relative(tmpdirBench, a)}` : `<editcap slice: ${m.cap.name}>`) : a)).join(' ')) + ' > /dev/null';
+    m.shown = (m.argv(m.cap.file).map((a) => (a === NODE ? 'node' : SNAP && a.startsWith(SNAP + '/') ? relative(SNAP, a) : a.startsWith(ROOT + '/') ? relative(ROOT, a) : a.startsWith(o.dir + '/') ? `$BENCH_DIR/${relative(o.dir, a)}` : a.startsWith(tmpdirBench) ? (m.cap === fleetCap || m.cap === splitCap || m.id === 'export-1m' ? `$TMP/${relative(tmpdirBench, a)}` : `<editcap slice: ${m.cap.name}>`) : a)).join(' ')) + ' > /dev/null';
     m.argv = m.argv(m.cap.file);
   }
 
@@ -465,6 +484,8 @@ function report(results, o, env) {
   if (d1) t('dissect --json >= 500,000 packets/s (headers-1m)', `${fmtInt(d1.pps)} packets/s`, d1.pps >= 5e5);
   const j1 = by['fleet-check-j1'], j2 = by['fleet-check-j2'];
   if (j1 && j2) t(`fleet: check --jobs 2 >= 1.7x faster than --jobs 1 (${j1.file}, medians)`, `${fmt(j1.medianS / j2.medianS, 2)}x (${fmt(j1.medianS)} vs ${fmt(j2.medianS)} s; CPU ${fmt(j1.cpuMedianS)} vs ${fmt(j2.cpuMedianS)} s)`, j1.medianS / j2.medianS >= 1.7);
+  const s1 = by['fleet-split-j1'], s2 = by['fleet-split-j2'];
+  if (s1 && s2) t(`fleet: check --jobs 2 >= 1.7x faster than --jobs 1 (${s1.file}, medians)`, `${fmt(s1.medianS / s2.medianS, 2)}x (${fmt(s1.medianS)} vs ${fmt(s2.medianS)} s; CPU ${fmt(s1.cpuMedianS)} vs ${fmt(s2.cpuMedianS)} s)`, s1.medianS / s2.medianS >= 1.7);
   const j2t = by['fleet-check-j2t'];
   if (j2 && j2t) t('(reference) fleet, --jobs 2: child processes vs worker threads (medians)', `processes ${fmt(j2.medianS)} s, threads ${fmt(j2t.medianS)} s (threads take ${fmt(j2t.medianS / j2.medianS, 2)}x)`, null);
   const ex = by['export-1m'];

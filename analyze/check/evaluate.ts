@@ -1,6 +1,6 @@
 /** Applies the rules to one analysis report: one result per rule, with the violations that decide it. */
 import type { AnalysisReport, Finding, SessionReport, Severity } from '../report-types.js';
-import { endpointMatches } from './load-rules.js';
+import { endpointMatches } from './endpoint-match.js';
 import type { PacketRuleMatches } from './packet-rules.js';
 import { RULES, SESSION_RULE_KEYS, type RuleDef, type RuleSeverity, type Rules, type SessionRuleValues } from './rules.js';
 

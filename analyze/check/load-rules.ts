@@ -3,11 +3,13 @@
  * into one line that points at the bad key: `rules.yaml: /sessions/minSubflows: must be integer`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parseDocument } from 'yaml';
+import { addressBlock } from './endpoint-match.js';
+
+export { endpointMatches } from './endpoint-match.js';
 import { defaultRules, RULE_IDS, type PacketRule, type Rules, type RuleScope } from './rules.js';
 import { compileFilter, FilterError } from '../../dissect/filter/index.js';
 
@@ -78,23 +80,6 @@ export function parseRulesText(text: string, name: string): unknown {
   return doc.toJS() as unknown;
 }
 
-function addressBlock(addr: string): BlockList | null {
-  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(addr.trim());
-  if (!m) return null;
-  const v = isIP(m[1]);
-  if (v === 0) return null;
-  const type = v === 4 ? 'ipv4' : 'ipv6';
-  const bl = new BlockList();
-  if (m[2] === undefined) {
-    bl.addAddress(m[1], type);
-  } else {
-    const prefix = Number(m[2]);
-    if (prefix > (v === 4 ? 32 : 128)) return null;
-    bl.addSubnet(m[1], prefix, type);
-  }
-  return bl;
-}
-
 /** Checks what the schema cannot: addresses and CIDR prefixes, minSubflows <= maxSubflows. */
 function checkSemantics(rules: Rules, name: string): void {
   const sessionValues: Array<[string, Rules['sessions'] | undefined]> = [['/sessions', rules.sessions]];
@@ -153,21 +138,3 @@ export function loadRulesFile(path: string): Rules {
   return rulesFromValue(parseRulesText(text, path), path);
 }
 
-/** Whether an endpoint text (`10.0.0.1:443`, `[2001:db8::1]:443`) matches a scope's `match`. */
-export function endpointMatches(endpoint: string, match: RuleScope['match']): boolean {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(endpoint) ?? /^([^:]+):(\d+)$/.exec(endpoint);
-  if (!m) return false;
-  const [, addr, portText] = m;
-  if (match.port !== undefined) {
-    const ports = Array.isArray(match.port) ? match.port : [match.port];
-    if (!ports.includes(Number(portText))) return false;
-  }
-  if (match.address !== undefined) {
-    const v = isIP(addr);
-    if (v === 0) return false;
-    const type = v === 4 ? 'ipv4' : 'ipv6';
-    const addrs = Array.isArray(match.address) ? match.address : [match.address];
-    if (!addrs.some((a) => addressBlock(a)?.check(addr, type))) return false;
-  }
-  return true;
-}

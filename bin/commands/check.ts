@@ -29,12 +29,13 @@ export function registerCheck(program: Command): void {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format must be text, json, junit or github, not ${opts.format}`);
       const format = opts.format as Format;
       // Loaded here, not at start-up: the other verbs do not need the rules machinery.
-      const { loadRulesFile, RulesError } = await import('../../analyze/check/load-rules.js');
       const { defaultRules } = await import('../../analyze/check/rules.js');
       const { checkCaptures } = await import('../../analyze/check/run-check.js');
       const { exitCodeOf } = await import('../../analyze/check/evaluate.js');
       let rules = defaultRules();
       if (opts.rules) {
+        // The YAML parser and the schema validator load only for a rules file (tens of ms at each start).
+        const { loadRulesFile, RulesError } = await import('../../analyze/check/load-rules.js');
         try {
           rules = loadRulesFile(opts.rules);
         } catch (err) {
