@@ -128,17 +128,34 @@ function derive8m(dir, four) {
   return capture(dir, 'headers-8m');
 }
 
-/** headers-1m cut into SPLIT_PIECES captures with editcap -c (real kernel traffic; pieces start mid-connection). */
+/**
+ * SPLIT_PIECES captures of real kernel traffic: headers-1m four times in a row (editcap -t shifts each copy by
+ * 200 s, mergecap -a appends them), cut with editcap -c into pieces of about 28,000 packets (3.6 MB) each.
+ * Pieces start mid-connection, as captures of long-lived traffic do.
+ */
 const SPLIT_PIECES = 200;
+const SPLIT_COPIES = 4;
 function makeSplitFleet(dir, whole) {
   if (!whole) die('headers-1m is needed for the split fleet (run: sudo bash bench/make-bench-captures.sh)');
-  if (!have('editcap')) die('editcap is needed for the split fleet');
+  if (!have('editcap') || !have('mergecap')) die('editcap and mergecap are needed for the split fleet');
   mkdirSync(dir, { recursive: true });
-  const per = Math.ceil(whole.packets / SPLIT_PIECES);
-  const r = spawnSync('editcap', ['-F', 'pcap', '-c', String(per), whole.file, join(dir, 'piece.pcap')]);
+  const copies = [];
+  for (let k = 0; k < SPLIT_COPIES; k++) {
+    const f = join(dir, `..copy${k}.pcap`);
+    const r = spawnSync('editcap', ['-t', String(200 * k), whole.file, f]);
+    if (r.status !== 0) die(`editcap -t failed: ${r.stderr}`);
+    copies.push(f);
+  }
+  const long = join(dir, '..long.pcap');
+  let r = spawnSync('mergecap', ['-a', '-F', 'pcap', '-w', long, ...copies]);
+  for (const f of copies) rmSync(f, { force: true });
+  if (r.status !== 0) die(`mergecap failed: ${r.stderr}`);
+  const per = Math.ceil((whole.packets * SPLIT_COPIES) / SPLIT_PIECES);
+  r = spawnSync('editcap', ['-F', 'pcap', '-c', String(per), long, join(dir, 'piece.pcap')]);
+  rmSync(long, { force: true });
   if (r.status !== 0) die(`editcap -c failed: ${r.stderr}`);
   const files = readdirSync(dir);
-  return { name: `headers-1m in ${files.length} pieces`, file: dir, packets: whole.packets, bytes: files.reduce((n, f) => n + statSync(join(dir, f)).size, 0), files: files.length };
+  return { name: `${files.length} pieces of headers-1m x${SPLIT_COPIES}`, file: dir, packets: whole.packets * SPLIT_COPIES, bytes: files.reduce((n, f) => n + statSync(join(dir, f)).size, 0), files: files.length };
 }
 
 // ------------------------------------------------------------------ measuring
@@ -326,7 +343,7 @@ async function main() {
   const FILTER = 'tcp.options.mptcp.subtype == 2';
 
   const fleetCap = { name: 'fleet (made at start)', file: join(tmpdirBench, 'fleet'), packets: 0, bytes: 0 };
-  const splitCap = { name: 'headers-1m in 200 pieces (made at start)', file: join(tmpdirBench, 'fleet-split'), packets: 0, bytes: 0 };
+  const splitCap = { name: 'headers-1m x4 in 200 pieces (made at start)', file: join(tmpdirBench, 'fleet-split'), packets: 0, bytes: 0 };
   const stripped = o.keepEnv ? [] : STRIPPED_ENV.filter((k) => process.env[k] !== undefined);
   if (stripped.length) CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !stripped.includes(k)));
   const cli = (...a) => [NODE, CLI, ...a];
@@ -341,8 +358,8 @@ async function main() {
     { id: 'fleet-check-j1', label: 'mptcpscope check --jobs 1 DIR', cap: fleetCap, argv: (f) => cli('check', '--jobs', '1', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'fleet-check-j2', label: 'mptcpscope check --jobs 2 DIR (child processes, the default)', cap: fleetCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'fleet-check-j2t', label: 'mptcpscope check --jobs 2 DIR (worker threads)', cap: fleetCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1], env: { MPTCPSCOPE_POOL: 'thread' } },
-    // The same, on 200 captures of about 7,000 packets each (headers-1m cut with editcap -c): small captures
-    // that each take longer than the per-process start and JIT warm-up of a worker.
+    // The same on 200 captures of about 28,000 packets each (makeSplitFleet): a fleet whose work is more than
+    // the start and JIT warm-up that each worker process pays once.
     { id: 'fleet-split-j1', label: 'mptcpscope check --jobs 1 DIR', cap: splitCap, argv: (f) => cli('check', '--jobs', '1', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'fleet-split-j2', label: 'mptcpscope check --jobs 2 DIR', cap: splitCap, argv: (f) => cli('check', '--jobs', '2', f), mptcpscope: true, okStatus: [0, 1] },
     { id: 'export-1m', label: 'mptcpscope export --parquet OUT', cap: caps['headers-1m'], argv: (f) => cli('export', '--parquet', join(tmpdirBench, 'export'), f), mptcpscope: true },
