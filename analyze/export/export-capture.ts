@@ -15,6 +15,7 @@ import type { AnalysisReport, DirectionReport } from '../report-types.js';
 import { CaptureInputError } from '../../dissect/record.js';
 import { CliError } from '../../common/cli-error.js';
 import { ParquetTable, type Cell } from './parquet-table.js';
+import { ParquetFileWriter } from './parquet-encoder.js';
 import { PacketRows } from './packet-rows.js';
 import { TABLES, TABLE_NAMES, type TableName } from './tables.js';
 import { captureId } from './export-dir.js';
@@ -29,6 +30,8 @@ export interface ExportOptions {
 }
 
 const ROW_GROUP_ROWS = 128 * 1024;
+/** Packet rows handed to the encoder thread at a time (several make one row group). */
+const PACKET_CHUNK_ROWS = 16 * 1024;
 
 const micros = (sec: number): number => Math.round(sec * 1e6);
 const hexU64 = (hex: string | undefined): bigint | null => (hex === undefined ? null : BigInt(`0x${hex}`));
@@ -56,23 +59,30 @@ export async function exportCapture(file: string, dir: string, opts: ExportOptio
   const temp = (t: TableName): string => join(dir, t, `.${id}.parquet${suffix}`);
   const createdBy = `mptcpscope version ${opts.version}`;
   const open = (t: TableName, rows: number): ParquetTable => new ParquetTable(temp(t), TABLES[t], rows, createdBy);
+  const rowGroupRows = opts.rowGroupRows ?? ROW_GROUP_ROWS;
+  let packets: ParquetFileWriter | null = null;
   let tables: Partial<Record<TableName, ParquetTable>> = {};
   try {
     const sha = fileSha256(file).catch(() => '');
-    tables = { packets: open('packets', opts.rowGroupRows ?? ROW_GROUP_ROWS), options: open('options', opts.rowGroupRows ?? ROW_GROUP_ROWS) };
-    const rows = new PacketRows(id, tables.packets as ParquetTable, tables.options as ParquetTable);
+    packets = new ParquetFileWriter({ path: temp('packets'), createdBy, rowGroupRows, columns: TABLES.packets });
+    tables = { options: open('options', rowGroupRows) };
+    const rows = new PacketRows(id, packets, tables.options as ParquetTable, Math.min(PACKET_CHUNK_ROWS, rowGroupRows));
     const res = await analyzeFile(file, opts.engine, {
       onWarning: opts.onWarning, maxRecordBytes: opts.maxRecordBytes, diagnosis: false,
       observer: { packet: (p, rec, a) => rows.add(rec, p, a) },
     });
+    rows.finish();
     const report = fileReport(res, file, opts.version);
     const big = 1 << 30; // the report tables are small: one row group each
     for (const t of ['captures', 'sessions', 'subflows', 'events', 'findings'] as const) tables[t] = open(t, big);
     fillReportTables(id, file, statSync(file).size, await sha, report, res.engine.firstTime, tables as Record<TableName, ParquetTable>, opts.version);
-    for (const t of TABLE_NAMES) await (tables[t] as ParquetTable).finish();
+    const done = [packets.finish(), ...TABLE_NAMES.filter((t) => t !== 'packets').map((t) => (tables[t] as ParquetTable).finish())];
+    await Promise.all(done);
     for (const t of TABLE_NAMES) renameSync(temp(t), target(t));
     return { packets: report.capture.packets, sessions: report.sessions.length, id };
   } catch (err) {
+    // Every file is closed by the encoder before it is removed.
+    await Promise.all([packets?.abort(), ...Object.values(tables).map((t) => t.abort())]);
     for (const t of TABLE_NAMES) rmSync(temp(t), { force: true });
     if (err instanceof CaptureInputError || err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
