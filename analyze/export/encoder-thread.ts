@@ -44,11 +44,20 @@ export function encoderThreadMain(load: (id: string) => any): void {
     }
   };
 
-  /** Validity bitmap from presence bytes, and the null count. */
+  /** Set bits per byte value. */
+  const ONES = new Uint8Array(256);
+  for (let b = 1; b < 256; b++) ONES[b] = (b & 1) + ONES[b >> 1];
+  /** A bitmap (validity or booleans) from bytes that are 0 or 1, and the count of zeros (nulls). */
   const bitmap = (bytes: Uint8Array, n: number): [Uint8Array, number] => {
     const bits = new Uint8Array((n + 7) >> 3);
     let ones = 0;
-    for (let i = 0; i < n; i++) if (bytes[i] !== 0) { bits[i >> 3] |= 1 << (i & 7); ones++; }
+    let i = 0;
+    for (let j = 0; i + 8 <= n; i += 8, j++) {
+      const b = bytes[i] | (bytes[i + 1] << 1) | (bytes[i + 2] << 2) | (bytes[i + 3] << 3) | (bytes[i + 4] << 4) | (bytes[i + 5] << 5) | (bytes[i + 6] << 6) | (bytes[i + 7] << 7);
+      bits[j] = b;
+      ones += ONES[b];
+    }
+    for (; i < n; i++) if (bytes[i] !== 0) { bits[i >> 3] |= 1 << (i & 7); ones++; }
     return [bits, n - ones];
   };
 
@@ -125,7 +134,9 @@ export function encoderThreadMain(load: (id: string) => any): void {
             try {
               if (chunk.rows > 0 || first) {
                 first = false;
-                const table = pw.Table.fromIPCStream(batchOf(chunk));
+                const ipc = batchOf(chunk);
+                if (chunk.recycle) parentPort.postMessage({ file: m.file, recycle: chunk.recycle }, [chunk.recycle]);
+                const table = pw.Table.fromIPCStream(ipc);
                 for (const rb of table.recordBatches()) ctrl.enqueue(rb);
                 table.free(); // its arrays live on in the batches; without free() the wasm heap waits for JS GC
               }
@@ -166,8 +177,17 @@ export function encoderThreadMain(load: (id: string) => any): void {
     f.chunks.length = 0;
   };
 
+  const sha256 = (m: any): void => {
+    const hash = load('node:crypto').createHash('sha256');
+    fs.createReadStream(m.path, { highWaterMark: 1 << 20 })
+      .on('data', (b: Buffer) => hash.update(b))
+      .on('end', () => parentPort.postMessage({ file: m.file, done: true, sha256: hash.digest('hex') }))
+      .on('error', (e: any) => parentPort.postMessage({ file: m.file, error: String((e && e.code) || e) }));
+  };
+
   parentPort.on('message', (m: any) => {
     if (m.op === 'open') { open(m); return; }
+    if (m.op === 'sha256') { sha256(m); return; }
     const f = files.get(m.file);
     if (m.op === 'chunk') {
       if (f === undefined || f.aborted) { taken(); return; }

@@ -4,8 +4,7 @@
  * file is written under a temporary name and renamed into place when all are complete, so a re-export
  * replaces the capture's files and a failed one leaves the previous ones.
  */
-import { createReadStream, renameSync, rmSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { analyzeFile } from '../analyze-file.js';
@@ -15,7 +14,7 @@ import type { AnalysisReport, DirectionReport } from '../report-types.js';
 import { CaptureInputError } from '../../dissect/record.js';
 import { CliError } from '../../common/cli-error.js';
 import { ParquetTable, type Cell } from './parquet-table.js';
-import { ParquetFileWriter } from './parquet-encoder.js';
+import { ParquetFileWriter, fileSha256 } from './parquet-encoder.js';
 import { PacketRows } from './packet-rows.js';
 import { TABLES, TABLE_NAMES, type TableName } from './tables.js';
 import { captureId } from './export-dir.js';
@@ -37,12 +36,6 @@ const micros = (sec: number): number => Math.round(sec * 1e6);
 const hexU64 = (hex: string | undefined): bigint | null => (hex === undefined ? null : BigInt(`0x${hex}`));
 const hexU32 = (hex: string | undefined): number | null => (hex === undefined ? null : parseInt(hex, 16));
 const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-
-async function fileSha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 function directionCells(d: DirectionReport): Cell[] {
   return [

@@ -24,10 +24,30 @@ class IdList {
   }
 }
 
-export class PacketChunk {
-  rows = 0;
+const align8 = (n: number): number => (n + 7) & ~7;
+
+type ArrayType<T> = { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T; readonly BYTES_PER_ELEMENT: number };
+
+/** Cuts consecutive 8-byte-aligned arrays out of one buffer (or, without a buffer, only counts the bytes). */
+class Carver {
+  offset = 0;
+  constructor(private readonly buffer: ArrayBuffer | null, private readonly rows: number) {}
+  take<T>(Type: ArrayType<T>, perRow: number, extra = 0): T {
+    const count = perRow * this.rows + extra;
+    const view = this.buffer === null ? new Type(0) : new Type(this.buffer, this.offset, count);
+    this.offset += align8(count * Type.BYTES_PER_ELEMENT);
+    return view;
+  }
+}
+
+/**
+ * The chunk's typed arrays, all carved out of one ArrayBuffer (so a chunk is one allocation, one transfer and
+ * one buffer to recycle). 64-bit values are [lo, hi] halves; the has… arrays are presence bytes. A class with
+ * fixed fields, so that the per-packet stores are fast property accesses.
+ */
+export class PacketArrays {
   readonly number: Uint32Array;
-  readonly time: Uint32Array; // halves
+  readonly time: Uint32Array;
   readonly ipVersion: Uint8Array;
   readonly src: Int32Array;
   readonly sport: Uint16Array;
@@ -46,29 +66,28 @@ export class PacketChunk {
   readonly inSession: Uint8Array;
   readonly session: Uint32Array;
   readonly subflow: Uint32Array;
-  readonly direction: Int32Array; // 0 c2s, 1 s2c
+  /** 0 c2s, 1 s2c. */
+  readonly direction: Int32Array;
   readonly retransmission: Uint8Array;
   readonly hasReinjection: Uint8Array;
   readonly reinjectionOf: Uint32Array;
   readonly hasConflict: Uint8Array;
   readonly conflictWith: Uint32Array;
   readonly hasDataSeq: Uint8Array;
-  readonly dataSeq: Uint32Array; // halves
+  readonly dataSeq: Uint32Array;
   readonly hasDataAckRel: Uint8Array;
-  readonly dataAckRel: Uint32Array; // halves
+  readonly dataAckRel: Uint32Array;
   readonly hasChecksumVerdict: Uint8Array;
   readonly checksumValid: Uint8Array;
   readonly findingOffsets: Int32Array;
-  readonly findingIds = new IdList();
   readonly subtypeOffsets: Int32Array;
-  readonly subtypeIds = new IdList();
   /** dss_data_ack and dss_data_ack_64. */
   readonly hasAck: Uint8Array;
-  readonly dataAck: Uint32Array; // halves
+  readonly dataAck: Uint32Array;
   readonly dataAck64: Uint8Array;
   /** dss_dsn, dss_dsn_64, dss_ssn, dss_data_length. */
   readonly hasMap: Uint8Array;
-  readonly dsn: Uint32Array; // halves
+  readonly dsn: Uint32Array;
   readonly dsn64: Uint8Array;
   readonly ssn: Uint32Array;
   readonly dataLength: Uint16Array;
@@ -77,36 +96,93 @@ export class PacketChunk {
   readonly hasDss: Uint8Array;
   readonly dataFin: Uint8Array;
 
+  constructor(c: Carver) {
+    this.number = c.take(Uint32Array, 1);
+    this.time = c.take(Uint32Array, 2);
+    this.ipVersion = c.take(Uint8Array, 1);
+    this.src = c.take(Int32Array, 1);
+    this.sport = c.take(Uint16Array, 1);
+    this.dst = c.take(Int32Array, 1);
+    this.dport = c.take(Uint16Array, 1);
+    this.flags = c.take(Int32Array, 1);
+    this.seq = c.take(Uint32Array, 1);
+    this.ack = c.take(Uint32Array, 1);
+    this.window = c.take(Uint16Array, 1);
+    this.frameLength = c.take(Uint32Array, 1);
+    this.capturedLength = c.take(Uint32Array, 1);
+    this.tcpHeaderLength = c.take(Uint8Array, 1);
+    this.payloadLength = c.take(Uint32Array, 1);
+    this.connection = c.take(Uint32Array, 1);
+    this.inSession = c.take(Uint8Array, 1);
+    this.session = c.take(Uint32Array, 1);
+    this.subflow = c.take(Uint32Array, 1);
+    this.direction = c.take(Int32Array, 1);
+    this.retransmission = c.take(Uint8Array, 1);
+    this.hasReinjection = c.take(Uint8Array, 1);
+    this.reinjectionOf = c.take(Uint32Array, 1);
+    this.hasConflict = c.take(Uint8Array, 1);
+    this.conflictWith = c.take(Uint32Array, 1);
+    this.hasDataSeq = c.take(Uint8Array, 1);
+    this.dataSeq = c.take(Uint32Array, 2);
+    this.hasDataAckRel = c.take(Uint8Array, 1);
+    this.dataAckRel = c.take(Uint32Array, 2);
+    this.hasChecksumVerdict = c.take(Uint8Array, 1);
+    this.checksumValid = c.take(Uint8Array, 1);
+    this.findingOffsets = c.take(Int32Array, 1, 1);
+    this.subtypeOffsets = c.take(Int32Array, 1, 1);
+    this.hasAck = c.take(Uint8Array, 1);
+    this.dataAck = c.take(Uint32Array, 2);
+    this.dataAck64 = c.take(Uint8Array, 1);
+    this.hasMap = c.take(Uint8Array, 1);
+    this.dsn = c.take(Uint32Array, 2);
+    this.dsn64 = c.take(Uint8Array, 1);
+    this.ssn = c.take(Uint32Array, 1);
+    this.dataLength = c.take(Uint16Array, 1);
+    this.hasChecksum = c.take(Uint8Array, 1);
+    this.checksum = c.take(Uint16Array, 1);
+    this.hasDss = c.take(Uint8Array, 1);
+    this.dataFin = c.take(Uint8Array, 1);
+  }
+}
+
+const chunkBytes = new Map<number, number>();
+/** Bytes of the one buffer of a chunk of `rows` rows. */
+export function packetChunkBytes(rows: number): number {
+  let bytes = chunkBytes.get(rows);
+  if (bytes === undefined) {
+    const c = new Carver(null, rows);
+    new PacketArrays(c);
+    chunkBytes.set(rows, (bytes = c.offset));
+  }
+  return bytes;
+}
+
+export class PacketChunk {
+  rows = 0;
+  /** The typed arrays, 64-bit values as [lo, hi] halves; has… arrays are the presence bytes. */
+  readonly a: PacketArrays;
+  /** The one buffer of all the arrays. */
+  readonly buffer: ArrayBuffer;
+  readonly findingIds = new IdList();
+  readonly subtypeIds = new IdList();
   /** Distinct addresses (src and dst share it), flags texts and finding codes of this chunk. */
   readonly addresses: string[] = [];
   readonly flagTexts: string[] = [];
   readonly findingCodes: string[] = [];
 
-  constructor(readonly capacity: number) {
-    const n = capacity;
-    this.number = new Uint32Array(n); this.time = new Uint32Array(2 * n); this.ipVersion = new Uint8Array(n);
-    this.src = new Int32Array(n); this.sport = new Uint16Array(n); this.dst = new Int32Array(n); this.dport = new Uint16Array(n);
-    this.flags = new Int32Array(n); this.seq = new Uint32Array(n); this.ack = new Uint32Array(n); this.window = new Uint16Array(n);
-    this.frameLength = new Uint32Array(n); this.capturedLength = new Uint32Array(n); this.tcpHeaderLength = new Uint8Array(n);
-    this.payloadLength = new Uint32Array(n); this.connection = new Uint32Array(n);
-    this.inSession = new Uint8Array(n); this.session = new Uint32Array(n); this.subflow = new Uint32Array(n); this.direction = new Int32Array(n);
-    this.retransmission = new Uint8Array(n);
-    this.hasReinjection = new Uint8Array(n); this.reinjectionOf = new Uint32Array(n);
-    this.hasConflict = new Uint8Array(n); this.conflictWith = new Uint32Array(n);
-    this.hasDataSeq = new Uint8Array(n); this.dataSeq = new Uint32Array(2 * n);
-    this.hasDataAckRel = new Uint8Array(n); this.dataAckRel = new Uint32Array(2 * n);
-    this.hasChecksumVerdict = new Uint8Array(n); this.checksumValid = new Uint8Array(n);
-    this.findingOffsets = new Int32Array(n + 1); this.subtypeOffsets = new Int32Array(n + 1);
-    this.hasAck = new Uint8Array(n); this.dataAck = new Uint32Array(2 * n); this.dataAck64 = new Uint8Array(n);
-    this.hasMap = new Uint8Array(n); this.dsn = new Uint32Array(2 * n); this.dsn64 = new Uint8Array(n);
-    this.ssn = new Uint32Array(n); this.dataLength = new Uint16Array(n);
-    this.hasChecksum = new Uint8Array(n); this.checksum = new Uint16Array(n);
-    this.hasDss = new Uint8Array(n); this.dataFin = new Uint8Array(n);
+  /** `recycled`: the buffer of an earlier chunk of the same capacity, zeroed here; without it a new one. */
+  constructor(readonly capacity: number, recycled?: ArrayBuffer) {
+    const bytes = packetChunkBytes(capacity);
+    if (recycled !== undefined && recycled.byteLength === bytes) new Uint8Array(recycled).fill(0);
+    else recycled = undefined;
+    this.buffer = recycled ?? new ArrayBuffer(bytes);
+    this.a = new PacketArrays(new Carver(this.buffer, capacity));
   }
 
   /** The chunk's columns in the order of TABLES.packets. */
   columns(captureId: string): RawColumn[] {
     const n = this.rows;
+    const a = this.a;
     const num = (values: Extract<RawColumn, { kind: 'number' }>['values'], present?: Uint8Array): RawColumn => ({ kind: 'number', values, present });
     const i64 = (halves: Uint32Array, present?: Uint8Array): RawColumn => ({ kind: 'int64', halves, present });
     const bool = (values: Uint8Array, present?: Uint8Array): RawColumn => ({ kind: 'bool', values, present });
@@ -114,23 +190,23 @@ export class PacketChunk {
     const list = (offsets: Int32Array, items: IdList, words: string[]): RawColumn =>
       ({ kind: 'list', offsets, child: { kind: 'string', ids: items.ids.subarray(0, items.length), words } });
     const byName: Record<(typeof TABLES.packets)[number]['name'], RawColumn> = {
-      capture_id: str(new Int32Array(n), [captureId]), number: num(this.number), time: i64(this.time),
-      ip_version: num(this.ipVersion), src: str(this.src, this.addresses), sport: num(this.sport),
-      dst: str(this.dst, this.addresses), dport: num(this.dport), flags: str(this.flags, this.flagTexts),
-      seq: num(this.seq), ack: num(this.ack), window: num(this.window), frame_length: num(this.frameLength),
-      captured_length: num(this.capturedLength), tcp_header_length: num(this.tcpHeaderLength),
-      payload_length: num(this.payloadLength), connection: num(this.connection),
-      session: num(this.session, this.inSession), subflow: num(this.subflow, this.inSession),
-      direction: str(this.direction, ['c2s', 's2c'], this.inSession), retransmission: bool(this.retransmission),
-      reinjection_of: num(this.reinjectionOf, this.hasReinjection), conflict_with: num(this.conflictWith, this.hasConflict),
-      data_seq: i64(this.dataSeq, this.hasDataSeq), data_ack_rel: i64(this.dataAckRel, this.hasDataAckRel),
-      checksum_valid: bool(this.checksumValid, this.hasChecksumVerdict),
-      findings: list(this.findingOffsets, this.findingIds, this.findingCodes),
-      mptcp_subtypes: list(this.subtypeOffsets, this.subtypeIds, SUBTYPE_WORDS as string[]),
-      dss_data_ack: i64(this.dataAck, this.hasAck), dss_data_ack_64: bool(this.dataAck64, this.hasAck),
-      dss_dsn: i64(this.dsn, this.hasMap), dss_dsn_64: bool(this.dsn64, this.hasMap), dss_ssn: num(this.ssn, this.hasMap),
-      dss_data_length: num(this.dataLength, this.hasMap), dss_checksum: num(this.checksum, this.hasChecksum),
-      dss_data_fin: bool(this.dataFin, this.hasDss),
+      capture_id: str(new Int32Array(n), [captureId]), number: num(a.number), time: i64(a.time),
+      ip_version: num(a.ipVersion), src: str(a.src, this.addresses), sport: num(a.sport),
+      dst: str(a.dst, this.addresses), dport: num(a.dport), flags: str(a.flags, this.flagTexts),
+      seq: num(a.seq), ack: num(a.ack), window: num(a.window), frame_length: num(a.frameLength),
+      captured_length: num(a.capturedLength), tcp_header_length: num(a.tcpHeaderLength),
+      payload_length: num(a.payloadLength), connection: num(a.connection),
+      session: num(a.session, a.inSession), subflow: num(a.subflow, a.inSession),
+      direction: str(a.direction, ['c2s', 's2c'], a.inSession), retransmission: bool(a.retransmission),
+      reinjection_of: num(a.reinjectionOf, a.hasReinjection), conflict_with: num(a.conflictWith, a.hasConflict),
+      data_seq: i64(a.dataSeq, a.hasDataSeq), data_ack_rel: i64(a.dataAckRel, a.hasDataAckRel),
+      checksum_valid: bool(a.checksumValid, a.hasChecksumVerdict),
+      findings: list(a.findingOffsets, this.findingIds, this.findingCodes),
+      mptcp_subtypes: list(a.subtypeOffsets, this.subtypeIds, SUBTYPE_WORDS as string[]),
+      dss_data_ack: i64(a.dataAck, a.hasAck), dss_data_ack_64: bool(a.dataAck64, a.hasAck),
+      dss_dsn: i64(a.dsn, a.hasMap), dss_dsn_64: bool(a.dsn64, a.hasMap), dss_ssn: num(a.ssn, a.hasMap),
+      dss_data_length: num(a.dataLength, a.hasMap), dss_checksum: num(a.checksum, a.hasChecksum),
+      dss_data_fin: bool(a.dataFin, a.hasDss),
     };
     return TABLES.packets.map((c) => byName[c.name]);
   }

@@ -37,8 +37,12 @@ export class PacketRows {
   private p: DecodedPacket | null = null;
   private chunks = 0;
 
+  /** Chunk buffers the encoder thread gave back, to fill again (no allocation, no garbage per chunk). */
+  private readonly spare: ArrayBuffer[] = [];
+
   constructor(private readonly captureId: string, private readonly packets: ParquetFileWriter, private readonly options: ParquetTable, private readonly chunkRows: number) {
     this.chunk = new PacketChunk(chunkRows);
+    packets.onRecycle = (b) => { if (this.spare.length < 8) this.spare.push(b); };
   }
 
   private readonly visit = (kind: number, off: number, len: number, status: OptionStatus): void => {
@@ -64,65 +68,66 @@ export class PacketRows {
     return id;
   }
 
-  add(rec: CaptureRecord, p: DecodedPacket, a: PacketAnalysis): void {
+  add(rec: CaptureRecord, p: DecodedPacket, pa: PacketAnalysis): void {
     if (!p.isTcp) return;
     const c = this.chunk;
+    const a = c.a;
     const i = c.rows;
     this.p = p;
     this.hasDss = false;
     this.others.length = 0;
     walkTcpOptions(p, this.visit);
-    c.subtypeOffsets[i + 1] = c.subtypeIds.length;
-    c.number[i] = rec.n;
+    a.subtypeOffsets[i + 1] = c.subtypeIds.length;
+    a.number[i] = rec.n;
     const us = rec.tsSec * 1_000_000 + Math.floor(rec.tsNsec / 1000);
     const usHi = Math.floor(us / TWO32);
-    c.time[2 * i] = us - usHi * TWO32;
-    c.time[2 * i + 1] = usHi;
-    c.ipVersion[i] = p.ipVersion;
-    c.src[i] = this.address(p, p.srcOffset);
-    c.sport[i] = p.sport;
-    c.dst[i] = this.address(p, p.dstOffset);
-    c.dport[i] = p.dport;
+    a.time[2 * i] = us - usHi * TWO32;
+    a.time[2 * i + 1] = usHi;
+    a.ipVersion[i] = p.ipVersion;
+    a.src[i] = this.address(p, p.srcOffset);
+    a.sport[i] = p.sport;
+    a.dst[i] = this.address(p, p.dstOffset);
+    a.dport[i] = p.dport;
     const f = p.flags & 0x1ff;
     let flagId = this.flagIds[f];
     if (flagId < 0) { flagId = this.flagIds[f] = c.flagTexts.length; c.flagTexts.push(tcpFlagsText(f)); }
-    c.flags[i] = flagId;
-    c.seq[i] = p.seq;
-    c.ack[i] = p.ack;
-    c.window[i] = p.win;
-    c.frameLength[i] = rec.len;
-    c.capturedLength[i] = rec.caplen;
-    c.tcpHeaderLength[i] = p.tcpHeaderLength;
-    c.payloadLength[i] = p.payloadLength;
-    c.connection[i] = a.connection;
-    if (a.session >= 0) {
-      c.inSession[i] = 1;
-      c.session[i] = a.session;
-      c.subflow[i] = a.subflow;
-      c.direction[i] = a.dir === 's2c' ? 1 : 0;
+    a.flags[i] = flagId;
+    a.seq[i] = p.seq;
+    a.ack[i] = p.ack;
+    a.window[i] = p.win;
+    a.frameLength[i] = rec.len;
+    a.capturedLength[i] = rec.caplen;
+    a.tcpHeaderLength[i] = p.tcpHeaderLength;
+    a.payloadLength[i] = p.payloadLength;
+    a.connection[i] = pa.connection;
+    if (pa.session >= 0) {
+      a.inSession[i] = 1;
+      a.session[i] = pa.session;
+      a.subflow[i] = pa.subflow;
+      a.direction[i] = pa.dir === 's2c' ? 1 : 0;
     }
-    c.retransmission[i] = a.retransmission ? 1 : 0;
-    if (a.reinjectionOf >= 0) { c.hasReinjection[i] = 1; c.reinjectionOf[i] = a.reinjectionOf; }
-    if (a.conflictWith >= 0) { c.hasConflict[i] = 1; c.conflictWith[i] = a.conflictWith; }
-    if (a.dsn !== null && a.dsn >= 0) { c.hasDataSeq[i] = 1; const hi = Math.floor(a.dsn / TWO32); c.dataSeq[2 * i] = a.dsn - hi * TWO32; c.dataSeq[2 * i + 1] = hi; }
-    if (a.dataAck !== null && a.dataAck >= 0) { c.hasDataAckRel[i] = 1; const hi = Math.floor(a.dataAck / TWO32); c.dataAckRel[2 * i] = a.dataAck - hi * TWO32; c.dataAckRel[2 * i + 1] = hi; }
-    if (a.checksum !== null) { c.hasChecksumVerdict[i] = 1; c.checksumValid[i] = a.checksum ? 1 : 0; }
-    for (let k = 0; k < a.findings.length; k++) c.findingIds.push(this.codeId(a.findings[k]));
-    c.findingOffsets[i + 1] = c.findingIds.length;
+    a.retransmission[i] = pa.retransmission ? 1 : 0;
+    if (pa.reinjectionOf >= 0) { a.hasReinjection[i] = 1; a.reinjectionOf[i] = pa.reinjectionOf; }
+    if (pa.conflictWith >= 0) { a.hasConflict[i] = 1; a.conflictWith[i] = pa.conflictWith; }
+    if (pa.dsn !== null && pa.dsn >= 0) { a.hasDataSeq[i] = 1; const hi = Math.floor(pa.dsn / TWO32); a.dataSeq[2 * i] = pa.dsn - hi * TWO32; a.dataSeq[2 * i + 1] = hi; }
+    if (pa.dataAck !== null && pa.dataAck >= 0) { a.hasDataAckRel[i] = 1; const hi = Math.floor(pa.dataAck / TWO32); a.dataAckRel[2 * i] = pa.dataAck - hi * TWO32; a.dataAckRel[2 * i + 1] = hi; }
+    if (pa.checksum !== null) { a.hasChecksumVerdict[i] = 1; a.checksumValid[i] = pa.checksum ? 1 : 0; }
+    for (let k = 0; k < pa.findings.length; k++) c.findingIds.push(this.codeId(pa.findings[k]));
+    a.findingOffsets[i + 1] = c.findingIds.length;
     if (this.hasDss) {
       const d = this.dss;
-      c.hasDss[i] = 1;
-      c.dataFin[i] = d.dataFin ? 1 : 0;
-      if (d.hasAck) { c.hasAck[i] = 1; c.dataAck[2 * i] = d.ackLo; c.dataAck[2 * i + 1] = d.ackHi; c.dataAck64[i] = d.ack64 ? 1 : 0; }
+      a.hasDss[i] = 1;
+      a.dataFin[i] = d.dataFin ? 1 : 0;
+      if (d.hasAck) { a.hasAck[i] = 1; a.dataAck[2 * i] = d.ackLo; a.dataAck[2 * i + 1] = d.ackHi; a.dataAck64[i] = d.ack64 ? 1 : 0; }
       if (d.hasMap) {
-        c.hasMap[i] = 1;
-        c.dsn[2 * i] = d.dsnLo;
-        c.dsn[2 * i + 1] = d.dsnHi;
-        c.dsn64[i] = d.dsn64 ? 1 : 0;
-        c.ssn[i] = d.ssn;
-        c.dataLength[i] = d.dataLevelLength;
+        a.hasMap[i] = 1;
+        a.dsn[2 * i] = d.dsnLo;
+        a.dsn[2 * i + 1] = d.dsnHi;
+        a.dsn64[i] = d.dsn64 ? 1 : 0;
+        a.ssn[i] = d.ssn;
+        a.dataLength[i] = d.dataLevelLength;
       }
-      if (d.checksum >= 0) { c.hasChecksum[i] = 1; c.checksum[i] = d.checksum; }
+      if (d.checksum >= 0) { a.hasChecksum[i] = 1; a.checksum[i] = d.checksum; }
     }
     c.rows = i + 1;
     if (c.rows === c.capacity) this.flush();
@@ -139,8 +144,8 @@ export class PacketRows {
   private flush(): void {
     const c = this.chunk;
     this.chunks++;
-    this.packets.add({ rows: c.rows, columns: c.columns(this.captureId) });
-    this.chunk = new PacketChunk(this.chunkRows);
+    this.packets.add({ rows: c.rows, columns: c.columns(this.captureId), recycle: c.buffer });
+    this.chunk = new PacketChunk(this.chunkRows, this.spare.pop());
     this.v4.clear();
     this.texts.clear();
     this.flagIds.fill(-1);

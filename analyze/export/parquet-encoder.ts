@@ -23,12 +23,14 @@ export interface ParquetFileConfig {
 const MAX_QUEUED = 4;
 const STALL_MS = 60_000;
 
-interface Pending { resolve: () => void; reject: (e: Error) => void }
+interface Pending { resolve: (v?: string) => void; reject: (e: Error) => void }
 
 class EncoderThread {
   private readonly queued = new Int32Array(new SharedArrayBuffer(4));
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  /** Where the buffers of a file's chunks go back to once the encoder has read them. */
+  readonly recyclers = new Map<number, (b: ArrayBuffer) => void>();
   private nextFile = 0;
   private dead: Error | null = null;
 
@@ -37,12 +39,14 @@ class EncoderThread {
     const workerData = { arrow: req.resolve('apache-arrow'), parquetWasm: req.resolve('parquet-wasm/node'), state: this.queued.buffer };
     this.worker = new Worker(`(${encoderThreadMain.toString()})(require)`, { eval: true, workerData });
     this.worker.unref();
-    this.worker.on('message', (m: { file: number; done?: boolean; error?: string }) => {
+    this.worker.on('message', (m: { file: number; done?: boolean; error?: string; sha256?: string; recycle?: ArrayBuffer }) => {
+      if (m.recycle !== undefined) { this.recyclers.get(m.file)?.(m.recycle); return; }
       const p = this.pending.get(m.file);
       if (p === undefined) return;
       this.pending.delete(m.file);
+      this.recyclers.delete(m.file);
       if (this.pending.size === 0) this.worker.unref();
-      if (m.done) p.resolve();
+      if (m.done) p.resolve(m.sha256);
       else p.reject(Object.assign(new Error(m.error), { code: m.error && /^E[A-Z]+$/.test(m.error) ? m.error : undefined }));
     });
     const gone = (err: Error): void => {
@@ -64,11 +68,21 @@ class EncoderThread {
   }
 
   /** Resolves when the file is complete on disk (after close) or rejects with the encoder's error. */
-  result(file: number): Promise<void> {
+  result(file: number): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       if (this.dead) reject(this.dead);
       else this.pending.set(file, { resolve, reject });
     });
+  }
+
+  /** The sha256 of a file, read and hashed on the encoder thread (off the analysis thread). */
+  sha256(path: string): Promise<string> {
+    if (this.dead) return Promise.reject(this.dead);
+    const file = this.nextFile++;
+    this.worker.ref();
+    const r = this.result(file);
+    this.worker.postMessage({ op: 'sha256', file, path });
+    return r as Promise<string>;
   }
 
   add(file: number, chunk: RawChunk): void {
@@ -91,6 +105,12 @@ class EncoderThread {
 }
 
 let thread: EncoderThread | null = null;
+const encoderThread = (): EncoderThread => (thread ??= new EncoderThread(() => { thread = null; }));
+
+/** The sha256 of a file's bytes (hex), computed on the encoder thread. */
+export function fileSha256(path: string): Promise<string> {
+  return encoderThread().sha256(path);
+}
 
 /** One Parquet file written by the encoder thread. */
 export class ParquetFileWriter {
@@ -98,12 +118,14 @@ export class ParquetFileWriter {
   private readonly file: number;
   private readonly done: Promise<void>;
   private closed = false;
+  /** Receives the buffer of each chunk handed over with `recycle`, once the encoder has read it. */
+  onRecycle: ((b: ArrayBuffer) => void) | null = null;
 
   constructor(config: ParquetFileConfig) {
-    thread ??= new EncoderThread(() => { thread = null; });
-    this.thread = thread;
+    this.thread = encoderThread();
     this.file = this.thread.open(config);
-    this.done = this.thread.result(this.file);
+    this.thread.recyclers.set(this.file, (b) => this.onRecycle?.(b));
+    this.done = this.thread.result(this.file).then(() => undefined);
     this.done.catch(() => undefined); // reported by finish()
   }
 

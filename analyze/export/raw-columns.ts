@@ -41,6 +41,8 @@ export type RawColumn =
 export interface RawChunk {
   rows: number;
   columns: RawColumn[];
+  /** A buffer the encoder thread sends back for reuse once it has read the chunk. */
+  recycle?: ArrayBuffer;
 }
 
 /** The buffers of a chunk, each once, for postMessage's transfer list. */
@@ -57,6 +59,7 @@ export function chunkBuffers(chunk: RawChunk): ArrayBuffer[] {
     }
   };
   for (const c of chunk.columns) visit(c);
+  if (chunk.recycle !== undefined) seen.add(chunk.recycle);
   return [...seen];
 }
 
