@@ -177,12 +177,24 @@ export function encoderThreadMain(load: (id: string) => any): void {
     f.chunks.length = 0;
   };
 
+  /** Reads and hashes a file in slices of 4 MiB into one reused buffer, letting chunks of rows in between. */
   const sha256 = (m: any): void => {
     const hash = load('node:crypto').createHash('sha256');
-    fs.createReadStream(m.path, { highWaterMark: 1 << 20 })
-      .on('data', (b: Buffer) => hash.update(b))
-      .on('end', () => parentPort.postMessage({ file: m.file, done: true, sha256: hash.digest('hex') }))
-      .on('error', (e: any) => parentPort.postMessage({ file: m.file, error: String((e && e.code) || e) }));
+    const slice = Buffer.allocUnsafe(4 << 20);
+    let fd = -1;
+    const step = (): void => {
+      try {
+        if (fd < 0) fd = fs.openSync(m.path, 'r');
+        const n = fs.readSync(fd, slice, 0, slice.length, null);
+        if (n > 0) { hash.update(slice.subarray(0, n)); setImmediate(step); return; }
+        fs.closeSync(fd);
+        parentPort.postMessage({ file: m.file, done: true, sha256: hash.digest('hex') });
+      } catch (e: any) {
+        if (fd >= 0) try { fs.closeSync(fd); } catch { /* reported below */ }
+        parentPort.postMessage({ file: m.file, error: String((e && e.code) || e) });
+      }
+    };
+    step();
   };
 
   parentPort.on('message', (m: any) => {
