@@ -19,6 +19,8 @@ export interface ParquetFileConfig {
   columns: readonly ColumnDef[];
 }
 
+/** Largest row group: the encoder holds a row group's encoded pages until it is complete. */
+const MAX_ROW_GROUP_ROWS = 1 << 20;
 /** Chunks handed over but not yet taken by the encoder thread, beyond which add() waits. */
 const MAX_QUEUED = 4;
 const STALL_MS = 60_000;
@@ -63,7 +65,7 @@ class EncoderThread {
     if (this.dead) throw this.dead;
     const file = this.nextFile++;
     this.worker.ref();
-    this.worker.postMessage({ op: 'open', file, ...config });
+    this.worker.postMessage({ op: 'open', file, ...config, rowGroupRows: Math.min(config.rowGroupRows, MAX_ROW_GROUP_ROWS) });
     return file;
   }
 
