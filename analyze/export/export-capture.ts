@@ -4,8 +4,7 @@
  * file is written under a temporary name and renamed into place when all are complete, so a re-export
  * replaces the capture's files and a failed one leaves the previous ones.
  */
-import { createReadStream, renameSync, rmSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { analyzeFile } from '../analyze-file.js';
@@ -15,6 +14,7 @@ import type { AnalysisReport, DirectionReport } from '../report-types.js';
 import { CaptureInputError } from '../../dissect/record.js';
 import { CliError } from '../../common/cli-error.js';
 import { ParquetTable, type Cell } from './parquet-table.js';
+import { ParquetFileWriter, fileSha256 } from './parquet-encoder.js';
 import { PacketRows } from './packet-rows.js';
 import { TABLES, TABLE_NAMES, type TableName } from './tables.js';
 import { captureId } from './export-dir.js';
@@ -29,17 +29,13 @@ export interface ExportOptions {
 }
 
 const ROW_GROUP_ROWS = 128 * 1024;
+/** Packet rows handed to the encoder thread at a time (several make one row group). */
+const PACKET_CHUNK_ROWS = 16 * 1024;
 
 const micros = (sec: number): number => Math.round(sec * 1e6);
 const hexU64 = (hex: string | undefined): bigint | null => (hex === undefined ? null : BigInt(`0x${hex}`));
 const hexU32 = (hex: string | undefined): number | null => (hex === undefined ? null : parseInt(hex, 16));
 const opt = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-
-async function fileSha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 function directionCells(d: DirectionReport): Cell[] {
   return [
@@ -56,23 +52,30 @@ export async function exportCapture(file: string, dir: string, opts: ExportOptio
   const temp = (t: TableName): string => join(dir, t, `.${id}.parquet${suffix}`);
   const createdBy = `mptcpscope version ${opts.version}`;
   const open = (t: TableName, rows: number): ParquetTable => new ParquetTable(temp(t), TABLES[t], rows, createdBy);
+  const rowGroupRows = opts.rowGroupRows ?? ROW_GROUP_ROWS;
+  let packets: ParquetFileWriter | null = null;
   let tables: Partial<Record<TableName, ParquetTable>> = {};
   try {
     const sha = fileSha256(file).catch(() => '');
-    tables = { packets: open('packets', opts.rowGroupRows ?? ROW_GROUP_ROWS), options: open('options', opts.rowGroupRows ?? ROW_GROUP_ROWS) };
-    const rows = new PacketRows(id, tables.packets as ParquetTable, tables.options as ParquetTable);
+    packets = new ParquetFileWriter({ path: temp('packets'), createdBy, rowGroupRows, columns: TABLES.packets });
+    tables = { options: open('options', rowGroupRows) };
+    const rows = new PacketRows(id, packets, tables.options as ParquetTable, Math.min(PACKET_CHUNK_ROWS, rowGroupRows));
     const res = await analyzeFile(file, opts.engine, {
       onWarning: opts.onWarning, maxRecordBytes: opts.maxRecordBytes, diagnosis: false,
       observer: { packet: (p, rec, a) => rows.add(rec, p, a) },
     });
+    rows.finish();
     const report = fileReport(res, file, opts.version);
     const big = 1 << 30; // the report tables are small: one row group each
     for (const t of ['captures', 'sessions', 'subflows', 'events', 'findings'] as const) tables[t] = open(t, big);
     fillReportTables(id, file, statSync(file).size, await sha, report, res.engine.firstTime, tables as Record<TableName, ParquetTable>, opts.version);
-    for (const t of TABLE_NAMES) await (tables[t] as ParquetTable).finish();
+    const done = [packets.finish(), ...TABLE_NAMES.filter((t) => t !== 'packets').map((t) => (tables[t] as ParquetTable).finish())];
+    await Promise.all(done);
     for (const t of TABLE_NAMES) renameSync(temp(t), target(t));
     return { packets: report.capture.packets, sessions: report.sessions.length, id };
   } catch (err) {
+    // Every file is closed by the encoder before it is removed.
+    await Promise.all([packets?.abort(), ...Object.values(tables).map((t) => t.abort())]);
     for (const t of TABLE_NAMES) rmSync(temp(t), { force: true });
     if (err instanceof CaptureInputError || err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
