@@ -71,7 +71,8 @@ export class AnalysisEngine {
   private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };
   private lastLinktype = -1;
   private finished = false;
-  private readonly scan = new OptionScan();
+  /** The option walk of the packet being analyzed (observers may read its fields during their call). */
+  readonly scan = new OptionScan();
   /** A second DSS in one packet (rare), read from its decoded object. */
   private readonly dss2 = newDssFields();
   private readonly observers: PacketObserver[] = [];

@@ -27,6 +27,12 @@ export class OptionScan {
   /** Right edge of the first SACK block (sequence number), when `hasSack`. */
   hasSack = false;
   sackRight = 0;
+  /**
+   * Offsets of the first timestamp and the first SACK option, whatever their length (-1: none before the walk
+   * stopped), as `tcpOptionOffset` finds them: observers read them instead of walking the options again.
+   */
+  tsOffset = -1;
+  sackOffset = -1;
 
   scan(p: DecodedPacket): void {
     const buf = p.data;
@@ -37,6 +43,8 @@ export class OptionScan {
     this.tsval = -1;
     this.wscale = -1;
     this.hasSack = false;
+    this.tsOffset = -1;
+    this.sackOffset = -1;
     if (this.others.length > 0) this.others = [];
     let off = p.tcpOffset + 20;
     while (off < end) {
@@ -46,6 +54,8 @@ export class OptionScan {
       if (kind === 1) { off++; continue; }
       const len = off + 1 < capEnd ? buf[off + 1] : 0;
       if (len < 2 || off + len > end || off + len > capEnd) { this.slow(p); return; }
+      if (kind === TCPOPT_TIMESTAMP && this.tsOffset < 0) this.tsOffset = off;
+      else if (kind === TCPOPT_SACK && this.sackOffset < 0) this.sackOffset = off;
       if (kind === TCPOPT_TIMESTAMP && len === 10) {
         this.tsval = be32(buf, off + 2);
         this.tsecr = be32(buf, off + 6);

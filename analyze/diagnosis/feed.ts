@@ -7,7 +7,6 @@
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
 import { be32 } from '../../dissect/bytes.js';
-import { TCPOPT_SACK, TCPOPT_TIMESTAMP, tcpOptionOffset } from '../../dissect/tcp.js';
 import type { AnalysisEngine } from '../engine.js';
 import type { Session } from '../model.js';
 import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
@@ -60,11 +59,12 @@ export class DiagnosisCollector implements PacketObserver {
     o.tsval = -1;
     o.tsecr = -1;
     o.sackBlocks = 0;
-    // Timestamps and SACK blocks from the options (the engine does not keep them per packet).
+    // Timestamps and SACK blocks: the first option of each kind, found by the engine's walk of this packet's options.
     const buf = p.data;
-    const ts = tcpOptionOffset(p, TCPOPT_TIMESTAMP);
+    const scan = this.engine.scan;
+    const ts = scan.tsOffset;
     if (ts >= 0 && buf[ts + 1] === 10) { o.tsval = be32(buf, ts + 2); o.tsecr = be32(buf, ts + 6); }
-    const sack = tcpOptionOffset(p, TCPOPT_SACK);
+    const sack = scan.sackOffset;
     if (sack >= 0) o.sackBlocks = (buf[sack + 1] - 2) >> 3;
   }
 
