@@ -7,7 +7,6 @@
  */
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
-import { be32 } from '../../dissect/bytes.js';
 import type { AnalysisEngine } from '../engine.js';
 import type { Session } from '../model.js';
 import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
@@ -63,7 +62,7 @@ export class DiagnosisCollector implements PacketObserver {
   private fill(p: DecodedPacket, a: PacketAnalysis, fallback: boolean): void {
     const o = this.o;
     o.n = a.n;
-    o.time = a.time - this.engine.firstTime;
+    o.time = a.time - this.engine.clock.first;
     o.subflow = a.subflow;
     o.dir = a.dir === 'c2s' ? 0 : 1;
     o.flags = p.flags;
@@ -83,7 +82,10 @@ export class DiagnosisCollector implements PacketObserver {
     const buf = p.data;
     const scan = this.engine.scan;
     const ts = scan.tsOffset;
-    if (ts >= 0 && buf[ts + 1] === 10) { o.tsval = be32(buf, ts + 2); o.tsecr = be32(buf, ts + 6); }
+    if (ts >= 0 && buf[ts + 1] === 10) {
+      o.tsval = ((buf[ts + 2] << 24) | (buf[ts + 3] << 16) | (buf[ts + 4] << 8) | buf[ts + 5]) >>> 0;
+      o.tsecr = ((buf[ts + 6] << 24) | (buf[ts + 7] << 16) | (buf[ts + 8] << 8) | buf[ts + 9]) >>> 0;
+    }
     const sack = scan.sackOffset;
     if (sack >= 0) o.sackBlocks = (buf[sack + 1] - 2) >> 3;
   }
