@@ -12,6 +12,7 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
+import { doubleFields } from './double-fields.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
 /** Stalls listed per direction (the rest are counted). */
@@ -21,6 +22,10 @@ const MARK_POINTS = 600;
 const ACK_POINTS = 1500;
 
 const IDLE = 0, SENDING = 1, RWND = 2;
+
+/** Fields holding times or seconds (see doubleFields). */
+const DOUBLE_FIELDS = ['now', 'firstTime', 'lastData', 'lastProgress', 'sending', 'rwnd', 'idle', 'stalled', 'idleAtActiveEnd', 'sendAtActiveEnd',
+  'rwndAtActiveEnd', 'lastTick', 'periodStart', 'periodSend', 'periodRwnd'];
 
 /** What the direction needs to know about subflows (implemented by the session diagnoser). */
 export interface SubflowLookup {
@@ -102,7 +107,9 @@ export class DirectionState {
   readonly marks = new Decimated<SeqMark>(MARK_POINTS);
   readonly acks = new Decimated<AckPoint>(ACK_POINTS);
 
-  constructor(readonly dir: 0 | 1, private readonly subflows: SubflowLookup) {}
+  constructor(readonly dir: 0 | 1, private readonly subflows: SubflowLookup) {
+    doubleFields(this, DOUBLE_FIELDS);
+  }
 
   private classify(): number {
     if (!this.seen) return IDLE;
