@@ -71,7 +71,8 @@ export class AnalysisEngine {
   private readonly tag: PacketTag = { session: 0, subflow: 0, dir: 'c2s' };
   private lastLinktype = -1;
   private finished = false;
-  private readonly scan = new OptionScan();
+  /** The option walk of the packet being analyzed (observers may read its fields during their call). */
+  readonly scan = new OptionScan();
   /** A second DSS in one packet (rare), read from its decoded object. */
   private readonly dss2 = newDssFields();
   private readonly observers: PacketObserver[] = [];
@@ -127,7 +128,7 @@ export class AnalysisEngine {
     if (time > this.maxTime) this.maxTime = time;
     if (rec.linktype !== this.lastLinktype) { this.lastLinktype = rec.linktype; this.linktypes.add(rec.linktype); }
     const a = this.observing ? this.analysis : null;
-    if (a !== null) resetPacketAnalysis(a, rec.n, time);
+    if (a !== null) resetPacketAnalysis(a, rec.n, clock);
     if (!p.isTcp) { if (a !== null) this.notify(p, rec, a); return; }
     this.tcpPackets++;
     const sc = this.scan;
@@ -138,7 +139,7 @@ export class AnalysisEngine {
     const conn = tracker.connFor(p, rec.n);
     if (!conn) { if (a !== null) this.notify(p, rec, a); return; }
     let d = tracker.isFromClient(conn, p) ? 0 : 1;
-    tracker.count(conn, p, d, rec.n, time);
+    tracker.count(conn, p, d, rec.n);
     if (tracker.created && !(p.flags & TCP_SYN) && sc.mptcpCount > 0) {
       this.control.markUnmatched(conn, 'handshake not seen (capture started mid-connection)');
       if (!conn.forgotten) conn.early = [];
@@ -146,7 +147,7 @@ export class AnalysisEngine {
     if (conn.early !== null && !conn.synSeen && !conn.synAckSeen) this.keepEarly(conn, p, rec, time);
     if (sc.hasDss && !conn.dssSeen) { conn.dssSeen = true; conn.subtypes.add('DSS'); }
     for (let i = 0; i < opts.length; i++) conn.subtypes.add(opts[i].subtype);
-    if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc.tsval, sc.tsecr);
+    if (sc.tsval >= 0 && conn.session) tracker.trackTimestamps(conn, p, d, sc);
     if (p.flags & TCP_ACK && conn.session) tracker.onAck(conn, p, d, rec.n, sc.hasSack ? sc.sackRight : -1);
     if (p.flags & TCP_SYN) {
       const kind = tracker.onSyn(conn, p, d, sc.wscale);

@@ -8,7 +8,6 @@ import { mptcpOptionsOf } from '../dissect/tcp-options.js';
 import { decodeMptcpOption, type MptcpOption } from '../dissect/mptcp.js';
 import { TCPOPT_MPTCP, TCPOPT_SACK, TCPOPT_TIMESTAMP, TCPOPT_WSCALE } from '../dissect/tcp.js';
 import { newDssFields, readDss, type DssFields } from '../dissect/dss-fields.js';
-import { be32 } from '../dissect/bytes.js';
 import { u64FromBigInt } from './u64.js';
 
 export class OptionScan {
@@ -27,6 +26,12 @@ export class OptionScan {
   /** Right edge of the first SACK block (sequence number), when `hasSack`. */
   hasSack = false;
   sackRight = 0;
+  /**
+   * Offsets of the first timestamp and the first SACK option, whatever their length (-1: none before the walk
+   * stopped), as `tcpOptionOffset` finds them: observers read them instead of walking the options again.
+   */
+  tsOffset = -1;
+  sackOffset = -1;
 
   scan(p: DecodedPacket): void {
     const buf = p.data;
@@ -37,6 +42,8 @@ export class OptionScan {
     this.tsval = -1;
     this.wscale = -1;
     this.hasSack = false;
+    this.tsOffset = -1;
+    this.sackOffset = -1;
     if (this.others.length > 0) this.others = [];
     let off = p.tcpOffset + 20;
     while (off < end) {
@@ -46,9 +53,12 @@ export class OptionScan {
       if (kind === 1) { off++; continue; }
       const len = off + 1 < capEnd ? buf[off + 1] : 0;
       if (len < 2 || off + len > end || off + len > capEnd) { this.slow(p); return; }
+      if (kind === TCPOPT_TIMESTAMP && this.tsOffset < 0) this.tsOffset = off;
+      else if (kind === TCPOPT_SACK && this.sackOffset < 0) this.sackOffset = off;
       if (kind === TCPOPT_TIMESTAMP && len === 10) {
-        this.tsval = be32(buf, off + 2);
-        this.tsecr = be32(buf, off + 6);
+        // Read in line: a call returning a value above 2^31 boxes it when it is not inlined (this loop is large).
+        this.tsval = ((buf[off + 2] << 24) | (buf[off + 3] << 16) | (buf[off + 4] << 8) | buf[off + 5]) >>> 0;
+        this.tsecr = ((buf[off + 6] << 24) | (buf[off + 7] << 16) | (buf[off + 8] << 8) | buf[off + 9]) >>> 0;
       } else if (kind === TCPOPT_MPTCP) {
         this.mptcpCount++;
         if (len >= 4 && buf[off + 2] >> 4 === 2 && !this.hasDss && readDss(buf, off, len, this.dss)) this.hasDss = true;
@@ -58,7 +68,7 @@ export class OptionScan {
       } else if (kind === TCPOPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
         // The highest right edge of the blocks (they may come in any order).
         for (let b = off + 2; b < off + len; b += 8) {
-          const right = be32(buf, b + 4);
+          const right = ((buf[b + 4] << 24) | (buf[b + 5] << 16) | (buf[b + 6] << 8) | buf[b + 7]) >>> 0;
           if (!this.hasSack || ((right - this.sackRight) | 0) > 0) this.sackRight = right;
           this.hasSack = true;
         }

@@ -16,7 +16,10 @@ export class Reservoir {
     if (this.samples.length < this.capacity) { this.samples.push(v); return; }
     // xorshift32: deterministic so reports are reproducible.
     this.state ^= this.state << 13; this.state ^= this.state >>> 17; this.state ^= this.state << 5;
-    const j = (this.state >>> 0) % this.seen;
+    // Both operands as unsigned 32-bit integers, so V8 emits an integer division rather than a call to fmod
+    // (the same value while fewer than 2^32 samples were seen).
+    const u = this.state >>> 0;
+    const j = this.seen <= 0xffffffff ? u % (this.seen >>> 0) : u % this.seen;
     if (j < this.capacity) this.samples[j] = v;
   }
 

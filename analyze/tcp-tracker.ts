@@ -135,7 +135,8 @@ export class TcpTracker {
   }
 
   /** Counts the packet on its connection and direction `d` (0: from the client). */
-  count(conn: Conn, p: DecodedPacket, d: number, n: number, time: number): void {
+  count(conn: Conn, p: DecodedPacket, d: number, n: number): void {
+    const time = this.clock.now;
     conn.packets++;
     conn.bytes += p.payloadLength;
     conn.lastPacket = n;
@@ -193,7 +194,10 @@ export class TcpTracker {
    * RTT from TCP timestamps, sampled as the kernel does: one TSval per direction is outstanding at a time;
    * the first ACK echoing it from the other side gives a sample.
    */
-  trackTimestamps(conn: Conn, p: DecodedPacket, d: number, tsval: number, tsecr: number): void {
+  trackTimestamps(conn: Conn, p: DecodedPacket, d: number, ts: { readonly tsval: number; readonly tsecr: number }): void {
+    // TSval and TSecr are read from the option walk here: as arguments, values above 2^31 would be boxed per call.
+    const tsval = ts.tsval;
+    const tsecr = ts.tsecr;
     const time = this.clock.now;
     const mine = conn.dirs[d];
     if (p.payloadLength > 0 && mine.tsPending < 0) {
@@ -269,7 +273,8 @@ export class TcpTracker {
     const b = conn.dirs[1].wscale;
     const shift = a >= 0 && b >= 0 ? Math.min(conn.dirs[d].wscale, 14) : 0;
     this.windowShift = shift;
-    return p.win * 2 ** shift;
+    // A shift instead of 2 ** shift (a pow call per packet): the 16-bit window times at most 2^14 stays below 2^31.
+    return p.win << shift;
   }
 
   /**

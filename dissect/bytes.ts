@@ -22,3 +22,11 @@ export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array
   }
   dst.set(new Uint8Array(src.buffer, src.byteOffset + s, e - s), at);
 }
+
+export function le16(b: Buffer, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+
+export function le32(b: Buffer, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}

@@ -16,6 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CaptureInputError } from './record.js';
+import { be16, be32, le16, le32 } from './bytes.js';
 import type { CaptureInterface, CaptureRecord } from './record.js';
 
 export interface ReadOptions {
@@ -242,11 +243,11 @@ class Parser {
   }
 
   private u32(b: Buffer, o: number): number {
-    return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+    return this.le ? le32(b, o) : be32(b, o);
   }
 
   private u16(b: Buffer, o: number): number {
-    return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+    return this.le ? le16(b, o) : be16(b, o);
   }
 
   private ensureCarry(n: number): void {
@@ -406,7 +407,7 @@ class Parser {
   private blockNeed(b: Buffer, o: number, avail: number): number {
     if (avail < 8) return 8;
     let len: number;
-    let type = b.readUInt32LE(o);
+    let type = le32(b, o);
     if (type === SHB_TYPE) {
       if (avail < 12) return 12;
       const bom = b.readUInt32LE(o + 8);
@@ -418,7 +419,7 @@ class Parser {
       }
       return len;
     }
-    if (!this.le) type = b.readUInt32BE(o);
+    if (!this.le) type = be32(b, o);
     len = this.u32(b, o + 4);
     if (len < 12 || (len & 3) !== 0) {
       this.warn(`pcapng block at byte ${this.base} (type ${hex32(type)}) has an invalid length ${len}; stopping here`);
@@ -446,7 +447,7 @@ class Parser {
       this.pcapHeader(b, o);
       return true;
     }
-    const type = b.readUInt32LE(o) === SHB_TYPE ? SHB_TYPE : this.u32(b, o);
+    const type = le32(b, o) === SHB_TYPE ? SHB_TYPE : this.u32(b, o);
     if (type !== SHB_TYPE && this.u32(b, o + len - 4) !== len) {
       this.warnRecord(
         `pcapng block at byte ${this.base} (type ${hex32(type)}): trailing length ${this.u32(b, o + len - 4)} differs from ${len}`,
@@ -481,13 +482,13 @@ class Parser {
     let frac: number;
     let olen: number;
     if (this.le) {
-      sec = b.readUInt32LE(o);
-      frac = b.readUInt32LE(o + 4);
-      olen = b.readUInt32LE(o + 12);
+      sec = le32(b, o);
+      frac = le32(b, o + 4);
+      olen = le32(b, o + 12);
     } else {
-      sec = b.readUInt32BE(o);
-      frac = b.readUInt32BE(o + 4);
-      olen = b.readUInt32BE(o + 12);
+      sec = be32(b, o);
+      frac = be32(b, o + 4);
+      olen = be32(b, o + 12);
     }
     if (this.pcapNano) {
       if (frac >= 1e9) {
@@ -594,15 +595,15 @@ class Parser {
     let lo: number;
     let caplen: number;
     if (this.le) {
-      hi = b.readUInt32LE(o + 12);
-      lo = b.readUInt32LE(o + 16);
-      caplen = b.readUInt32LE(o + 20);
-      rec.len = b.readUInt32LE(o + 24);
+      hi = le32(b, o + 12);
+      lo = le32(b, o + 16);
+      caplen = le32(b, o + 20);
+      rec.len = le32(b, o + 24);
     } else {
-      hi = b.readUInt32BE(o + 12);
-      lo = b.readUInt32BE(o + 16);
-      caplen = b.readUInt32BE(o + 20);
-      rec.len = b.readUInt32BE(o + 24);
+      hi = be32(b, o + 12);
+      lo = be32(b, o + 16);
+      caplen = be32(b, o + 20);
+      rec.len = be32(b, o + 24);
     }
     const room = len - 32;
     if (caplen > room) {

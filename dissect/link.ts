@@ -1,4 +1,5 @@
 /** Link-layer decoding: finds the network-layer header inside a frame. */
+import { be16 } from './bytes.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -84,21 +85,21 @@ export function decodeLink(linktype: number, buf: Buffer, r: LinkResult, start =
     case LINKTYPE_ETHERNET: {
       if (len < 14) { r.note = 'Ethernet header truncated'; return r; }
       let off = 12;
-      let ethertype = buf.readUInt16BE(s + off);
+      let ethertype = be16(buf, s + off);
       // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag: each adds 4 bytes before the real ethertype.
       while (ethertype === ETHERTYPE_VLAN || ethertype === ETHERTYPE_QINQ || ethertype === ETHERTYPE_QINQ_OLD) {
         off += 4;
         if (off + 2 > len) { r.note = 'VLAN tag truncated'; return r; }
-        ethertype = buf.readUInt16BE(s + off);
+        ethertype = be16(buf, s + off);
       }
       return fromEthertype(r, ethertype, s + off + 2);
     }
     case LINKTYPE_LINUX_SLL:
       if (len < 16) { r.note = 'Linux cooked header truncated'; return r; }
-      return fromEthertype(r, buf.readUInt16BE(s + 14), s + 16);
+      return fromEthertype(r, be16(buf, s + 14), s + 16);
     case LINKTYPE_LINUX_SLL2:
       if (len < 20) { r.note = 'Linux cooked v2 header truncated'; return r; }
-      return fromEthertype(r, buf.readUInt16BE(s), s + 20);
+      return fromEthertype(r, be16(buf, s), s + 20);
     case LINKTYPE_RAW:
     case LINKTYPE_RAW_ALIAS12:
     case LINKTYPE_RAW_ALIAS14:
@@ -124,7 +125,7 @@ export function decodeLink(linktype: number, buf: Buffer, r: LinkResult, start =
       // Protocol field compression: an odd first byte is a one-byte protocol.
       if (buf[s + off] & 1) return fromPppProtocol(r, buf[s + off], s + off + 1);
       if (off + 2 > len) { r.note = 'PPP header truncated'; return r; }
-      return fromPppProtocol(r, buf.readUInt16BE(s + off), s + off + 2);
+      return fromPppProtocol(r, be16(buf, s + off), s + off + 2);
     }
     default:
       r.note = `unsupported link type ${linktype}`;

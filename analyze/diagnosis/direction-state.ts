@@ -12,6 +12,7 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
+import { doubleFields } from './double-fields.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
 /** Stalls listed per direction (the rest are counted). */
@@ -21,6 +22,10 @@ const MARK_POINTS = 600;
 const ACK_POINTS = 1500;
 
 const IDLE = 0, SENDING = 1, RWND = 2;
+
+/** Fields holding times or seconds (see doubleFields). */
+const DOUBLE_FIELDS = ['now', 'firstTime', 'lastData', 'lastProgress', 'sending', 'rwnd', 'idle', 'stalled', 'idleAtActiveEnd', 'sendAtActiveEnd',
+  'rwndAtActiveEnd', 'lastTick', 'periodStart', 'periodSend', 'periodRwnd'];
 
 /** What the direction needs to know about subflows (implemented by the session diagnoser). */
 export interface SubflowLookup {
@@ -41,6 +46,12 @@ export interface SubflowLookup {
 }
 
 export class DirectionState {
+  /**
+   * The time of the packet being observed (seconds since capture.start), set by the session diagnoser before
+   * it calls onData/onDataAck/subflowAcked: a time passed as an argument is a double that V8 boxes on every
+   * call that is not inlined (a heap allocation per call).
+   */
+  now = 0;
   seen = false;
   /** One past the highest data-level offset sent. */
   sndMax = 0;
@@ -96,7 +107,9 @@ export class DirectionState {
   readonly marks = new Decimated<SeqMark>(MARK_POINTS);
   readonly acks = new Decimated<AckPoint>(ACK_POINTS);
 
-  constructor(readonly dir: 0 | 1, private readonly subflows: SubflowLookup) {}
+  constructor(readonly dir: 0 | 1, private readonly subflows: SubflowLookup) {
+    doubleFields(this, DOUBLE_FIELDS);
+  }
 
   private classify(): number {
     if (!this.seen) return IDLE;
@@ -121,7 +134,9 @@ export class DirectionState {
     return false;
   }
 
-  private tick(t: number): void {
+  /** Time passes up to `now`, in the class of the state before it. */
+  private tick(): void {
+    const t = this.now;
     if (this.lastTick < 0) { this.lastTick = t; return; }
     const dt = t - this.lastTick;
     if (dt <= 0) return;
@@ -136,14 +151,15 @@ export class DirectionState {
    * or in a segment still remembered (sent before on some subflow) are a repeat: a retransmission when the
    * subflow sent them again, a reinjection when another subflow had.
    */
-  onData(t: number, start: number, end: number, subflow: number, subflowRetx: boolean, n: number, conflict = false): number {
+  onData(start: number, end: number, subflow: number, subflowRetx: boolean, n: number, conflict: boolean): number {
+    const t = this.now;
     if (!this.seen) {
       this.seen = true;
       this.firstTime = t;
       this.lastTick = t;
       this.periodStart = t;
       this.periodStartN = n;
-    } else this.tick(t);
+    } else this.tick();
     const wasIdle = this.cls === IDLE;
     const len = end - start;
     if (len > this.mss) this.mss = len;
@@ -173,7 +189,7 @@ export class DirectionState {
       // The sender resumed after idle: a new period starts here (what the last one held before idle was sending).
       this.sending += this.periodSend;
       this.rwnd += this.periodRwnd;
-      this.startPeriod(t, n);
+      this.startPeriod(n);
     }
     if (this.lastData === t) this.markActiveEnd();
     return fresh;
@@ -211,8 +227,9 @@ export class DirectionState {
   }
 
   /** The subflow-level ACK of `subflow` reached relative sequence `ack`. */
-  subflowAcked(subflow: number, ack: number, t: number): void {
-    this.rings[subflow]?.subflowAck(ack, t);
+  subflowAcked(subflow: number, ack: number): void {
+    const ring = this.rings[subflow];
+    if (ring !== undefined) ring.subflowAck(ack, this.now);
   }
 
   /** The ring and index of the oldest segment not covered by DATA_ACK (the one the receiver waits for), in
@@ -233,18 +250,19 @@ export class DirectionState {
     this.waitIndex = bi;
   }
 
-  /** DATA_ACK `ack` (and the receiver's window, -1 unknown) seen at t in packet n. */
-  onDataAck(t: number, ack: number, window: number, n: number): void {
+  /** DATA_ACK `ack` (and the receiver's window, -1 unknown) seen now in packet n. */
+  onDataAck(ack: number, window: number, n: number): void {
+    const t = this.now;
     // The same DATA_ACK and window again (most packets carry one for the other direction): only time passes.
     if (ack === this.dataAck && (window >= 0 ? this.dataAck + window : -1) === this.edge) {
-      if (this.seen) this.tick(t);
+      if (this.seen) this.tick();
       return;
     }
-    if (this.seen) this.tick(t);
+    if (this.seen) this.tick();
     if (ack > this.dataAck) {
       if (this.seen) {
-        this.closePeriod(t, n);
-        this.deliver(t, ack, n);
+        this.closePeriod(n);
+        this.deliver(ack, n);
         this.lastProgress = t;
         this.markActiveEnd();
       } else this.dropBelow(ack);
@@ -267,7 +285,8 @@ export class DirectionState {
   }
 
   /** In-order progress to `ack`: segments now covered waited (DATA_ACK time - subflow ACK time) for the one at the old point. */
-  private deliver(t: number, ack: number, n: number): void {
+  private deliver(ack: number, n: number): void {
+    const t = this.now;
     this.findWaitedFor();
     const wr = this.waitRing;
     const blockerSubflow = wr !== null ? wr.subflow[this.waitIndex] : -1;
@@ -296,18 +315,20 @@ export class DirectionState {
     if (ring && (!onlyIfEmpty || ring.size === 0)) ring.compact();
   }
 
-  private closePeriod(t: number, n: number): void {
+  private closePeriod(n: number): void {
+    const t = this.now;
     const busy = this.periodSend + this.periodRwnd;
     if (busy > 0 && t - this.periodStart >= this.subflows.stallThreshold()) this.stall(t, n, busy);
     else {
       this.sending += this.periodSend;
       this.rwnd += this.periodRwnd;
     }
-    this.startPeriod(t, n);
+    this.startPeriod(n);
   }
 
-  private startPeriod(t: number, n: number): void {
-    this.periodStart = t;
+  /** A period starts now. */
+  private startPeriod(n: number): void {
+    this.periodStart = this.now;
     this.periodStartN = n;
     this.periodSend = 0;
     this.periodRwnd = 0;
@@ -372,7 +393,8 @@ export class DirectionState {
     if (!this.seen) return;
     const end = this.activeEnd();
     // Time after the active end (packets that carried nothing the receiver needed) is left out.
-    if (this.lastTick < end) this.tick(end);
+    this.now = end;
+    if (this.lastTick < end) this.tick();
     else { this.periodSend = this.sendAtActiveEnd; this.periodRwnd = this.rwndAtActiveEnd; }
     // Whatever is still open at the end: a stall if long enough (the capture ended inside it), else sending.
     const busy = this.periodSend + this.periodRwnd;

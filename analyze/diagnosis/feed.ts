@@ -1,19 +1,20 @@
 /**
  * Feeds the diagnosis from the analysis engine as one of its observers (docs/engine.md): after each packet, one
  * observation is filled (a reused object) from the engine's PacketAnalysis (relative sequence numbers, scaled
- * window, DSN, DATA_ACK) and a walk over the TCP options (timestamps, SACK blocks). Session events (RST, FIN,
- * REMOVE_ADDR, MP_PRIO) become control events. Headers only: never payload.
+ * window, DSN, DATA_ACK) and the engine's walk of the TCP options (timestamps, SACK blocks). Session events (RST,
+ * FIN, REMOVE_ADDR, MP_PRIO) become control events. Headers only: never payload. The session diagnosers run
+ * here, or on a worker thread (offload.ts) fed the same observations as records.
  */
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
-import { be32 } from '../../dissect/bytes.js';
-import { TCPOPT_SACK, TCPOPT_TIMESTAMP, tcpOptionOffset } from '../../dissect/tcp.js';
 import type { AnalysisEngine } from '../engine.js';
 import type { Session } from '../model.js';
 import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
-import { newObservation } from './observation.js';
+import { newObservation, type ControlKind } from './observation.js';
+import type { DiagnosisOffload } from './offload.js';
+import type { SessionMeta } from './replay.js';
 import { SessionDiagnoser } from './session-diagnoser.js';
-import { summarize, type DiagnosisResult, type SubflowLabel } from './summarize.js';
+import { summarize, type DiagnosisResult } from './summarize.js';
 
 const TCP_SYN = 0x02;
 
@@ -24,9 +25,14 @@ export class DiagnosisCollector implements PacketObserver {
   private readonly o = newObservation();
   /** The diagnosis finds reinjections itself and takes conflicts from the streams: no first-copy log needed. */
   readonly copies = false;
+  /** Sessions with observations, when they go to the offload. */
+  private readonly offloaded: boolean[] = [];
 
-  /** Observes `engine` from its next packet on. */
-  constructor(private readonly engine: AnalysisEngine) {
+  /**
+   * Observes `engine` from its next packet on. With `offload`, the session diagnosers run on its worker thread:
+   * await `settle()` after the engine's `finish()`, before asking for results.
+   */
+  constructor(private readonly engine: AnalysisEngine, private readonly offload: DiagnosisOffload | null = null) {
     engine.observe(this);
   }
 
@@ -34,17 +40,29 @@ export class DiagnosisCollector implements PacketObserver {
     if (a.session < 0 || a.subflow < 0 || a.dir === null) return;
     const s = this.engine.sessions[a.session];
     if (!s) return;
-    let d = this.sessions[a.session];
-    if (!d) d = this.sessions[a.session] = new SessionDiagnoser(a.session);
     this.fill(p, a, s.fallback);
-    d.observe(this.o);
-    if (s.events.length > (this.eventsSeen[s.id] ?? 0)) this.controls(s, d);
+    const off = this.offload;
+    if (off !== null) {
+      this.offloaded[a.session] = true;
+      off.observation(a.session, this.o);
+    } else {
+      let d = this.sessions[a.session];
+      if (!d) d = this.sessions[a.session] = new SessionDiagnoser(a.session);
+      d.observe(this.o);
+    }
+    if (s.events.length > (this.eventsSeen[s.id] ?? 0)) this.controls(s);
+  }
+
+  /** A control event of session `s`, to its diagnoser. */
+  private control(s: Session, kind: ControlKind, subflow: number, t: number, n: number): void {
+    if (this.offload !== null) this.offload.control(s.id, kind, subflow, t, n);
+    else this.sessions[s.id]!.control(kind, subflow, t, n);
   }
 
   private fill(p: DecodedPacket, a: PacketAnalysis, fallback: boolean): void {
     const o = this.o;
     o.n = a.n;
-    o.time = a.time - this.engine.firstTime;
+    o.time = a.time - this.engine.clock.first;
     o.subflow = a.subflow;
     o.dir = a.dir === 'c2s' ? 0 : 1;
     o.flags = p.flags;
@@ -60,31 +78,35 @@ export class DiagnosisCollector implements PacketObserver {
     o.tsval = -1;
     o.tsecr = -1;
     o.sackBlocks = 0;
-    // Timestamps and SACK blocks from the options (the engine does not keep them per packet).
+    // Timestamps and SACK blocks: the first option of each kind, found by the engine's walk of this packet's options.
     const buf = p.data;
-    const ts = tcpOptionOffset(p, TCPOPT_TIMESTAMP);
-    if (ts >= 0 && buf[ts + 1] === 10) { o.tsval = be32(buf, ts + 2); o.tsecr = be32(buf, ts + 6); }
-    const sack = tcpOptionOffset(p, TCPOPT_SACK);
+    const scan = this.engine.scan;
+    const ts = scan.tsOffset;
+    if (ts >= 0 && buf[ts + 1] === 10) {
+      o.tsval = ((buf[ts + 2] << 24) | (buf[ts + 3] << 16) | (buf[ts + 4] << 8) | buf[ts + 5]) >>> 0;
+      o.tsecr = ((buf[ts + 6] << 24) | (buf[ts + 7] << 16) | (buf[ts + 8] << 8) | buf[ts + 9]) >>> 0;
+    }
+    const sack = scan.sackOffset;
     if (sack >= 0) o.sackBlocks = (buf[sack + 1] - 2) >> 3;
   }
 
   /** New session events that change which subflows carry data. */
-  private controls(s: Session, d: SessionDiagnoser): void {
+  private controls(s: Session): void {
     const from = this.eventsSeen[s.id] ?? 0;
     this.eventsSeen[s.id] = s.events.length;
     for (let k = from; k < s.events.length; k++) {
       const e = s.events[k];
       if (e.subflow === undefined) continue;
       switch (e.type) {
-        case 'RST': d.control('rst', e.subflow, e.time, e.n); break;
-        case 'FIN': d.control('fin', e.subflow, e.time, e.n); break;
-        case 'MP_PRIO': d.control(e.backup ? 'mp-prio-backup' : 'mp-prio-normal', this.prioTarget(s, e.subflow, e.dir, e.addressId), e.time, e.n); break;
+        case 'RST': this.control(s, 'rst', e.subflow, e.time, e.n); break;
+        case 'FIN': this.control(s, 'fin', e.subflow, e.time, e.n); break;
+        case 'MP_PRIO': this.control(s, e.backup ? 'mp-prio-backup' : 'mp-prio-normal', this.prioTarget(s, e.subflow, e.dir, e.addressId), e.time, e.n); break;
         case 'REMOVE_ADDR': {
           const ids = Array.isArray(e.addressIds) ? (e.addressIds as number[]) : [];
           const sdir = e.dir === 's2c' ? 1 : 0;
           for (const c of s.subflows) {
             const own = c.kind === 'initial' ? 0 : c.dirs[sdir ^ c.sessionDirOfDir0].addressId;
-            if (own !== null && ids.includes(own)) d.control('remove-addr', c.subflowId, e.time, e.n);
+            if (own !== null && ids.includes(own)) this.control(s, 'remove-addr', c.subflowId, e.time, e.n);
           }
           break;
         }
@@ -111,11 +133,25 @@ export class DiagnosisCollector implements PacketObserver {
   result(s: Session): DiagnosisResult | null {
     const done = this.results.get(s.id);
     if (done) return done;
+    // With an offload every result was made by settle().
+    if (this.offload !== null) return null;
     const d = this.sessions[s.id];
     if (!d) return null;
-    for (const c of s.subflows) d.subflow(c.subflowId).backup ||= c.dirs[0].backup || c.dirs[1].backup;
-    const labels: SubflowLabel[] = s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup }));
-    const r = summarize(d, labels);
+    const meta = sessionMeta(s);
+    for (const b of meta.backup) d.subflow(b.id).backup ||= b.backup;
+    return this.keep(s, summarize(d, meta.labels));
+  }
+
+  /** With an offload: after the engine's `finish()`, collects every session's result from the worker. */
+  async settle(): Promise<void> {
+    if (this.offload === null) return;
+    const sessions = this.engine.sessions.filter((s) => this.offloaded[s.id] === true && !this.results.has(s.id));
+    const results = await this.offload.results(sessions.map(sessionMeta));
+    sessions.forEach((s, i) => { const r = results[i]; if (r) this.keep(s, r); });
+  }
+
+  /** Adds the conflict marks to a session's result and keeps it. */
+  private keep(s: Session, r: DiagnosisResult): DiagnosisResult {
     // Conflicting data (different bytes for the same data-level range) as marks, from the streams' own list.
     for (const dir of [0, 1] as const) {
       const marks = r.series.seq[dir === 0 ? 'c2s' : 's2c'];
@@ -130,4 +166,13 @@ export class DiagnosisCollector implements PacketObserver {
     this.results.set(s.id, r);
     return r;
   }
+}
+
+/** The backup flags and labels of a session's subflows, as the end of its diagnosis needs them. */
+function sessionMeta(s: Session): SessionMeta {
+  return {
+    id: s.id,
+    backup: s.subflows.map((c) => ({ id: c.subflowId, backup: c.dirs[0].backup || c.dirs[1].backup })),
+    labels: s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup })),
+  };
 }

@@ -132,11 +132,12 @@ export class Decimated<T> {
 
   /** True when the next item pushed would be kept (so callers can skip building it). */
   wants(): boolean {
-    return this.total % this.stride === 0;
+    // The stride is a power of two: a mask instead of a modulo (an integer division per packet).
+    return (this.total & (this.stride - 1)) === 0;
   }
 
   push(item: T): void {
-    if (this.total++ % this.stride !== 0) return;
+    if ((this.total++ & (this.stride - 1)) !== 0) return;
     this.items.push(item);
     if (this.items.length > this.limit) {
       this.items = this.items.filter((_, i) => i % 2 === 0);

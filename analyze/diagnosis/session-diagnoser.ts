@@ -8,6 +8,7 @@ import { DirectionState, type SubflowLookup } from './direction-state.js';
 import { TCPF_ACK, TCPF_RST, TCPF_SYN, type ControlKind, type PacketObservation } from './observation.js';
 import { RTO_MIN_S, SubflowState, type SubflowDirState } from './subflow-state.js';
 import type { HandoverTrigger } from './types.js';
+import { doubleFields } from './double-fields.js';
 
 /** A change of which subflows carry data (MP_PRIO backup, FIN, REMOVE_ADDR) waiting for another subflow to carry new data. */
 interface PendingHandover {
@@ -43,9 +44,12 @@ export class SessionDiagnoser implements SubflowLookup {
   finished = false;
   /** Subflows per direction that timed out since their last ACK progress (anyStuck is cheap when none). */
   private readonly timingOut: [number, number] = [0, 0];
+  /** The time of the packet being observed (see DirectionState.now). */
+  private now = 0;
 
   constructor(readonly id: number) {
     this.dirs = [new DirectionState(0, this), new DirectionState(1, this)];
+    doubleFields(this, ['now']);
   }
 
   subflow(id: number): SubflowState {
@@ -110,6 +114,9 @@ export class SessionDiagnoser implements SubflowLookup {
     const me = sf.dirs[dir];
     const peer = sf.dirs[dir ^ 1];
     const t = o.time;
+    this.now = t;
+    this.dirs[0].now = t;
+    this.dirs[1].now = t;
     if (o.flags & TCPF_SYN) {
       if (!(o.flags & TCPF_ACK) && sf.synTime < 0) { sf.synTime = t; sf.synDir = dir; }
       else if (o.flags & TCPF_ACK && sf.synTime >= 0) sf.synAckSeen = true;
@@ -150,12 +157,12 @@ export class SessionDiagnoser implements SubflowLookup {
         peer.reinjectedAwaySinceProgress = false;
         peer.resumeTime = -1;
         if (peer.recoveryEnd >= 0 && o.ack >= peer.recoveryEnd) peer.recoveryEnd = -1;
-        this.dirs[dir ^ 1].subflowAcked(o.subflow, o.ack, t);
+        this.dirs[dir ^ 1].subflowAcked(o.subflow, o.ack);
       }
       peer.window = o.win;
       peer.sackBlocks += o.sackBlocks;
     }
-    if (o.dataAck >= 0) this.dirs[dir ^ 1].onDataAck(t, o.dataAck, o.flags & TCPF_SYN ? -1 : peer.window, o.n);
+    if (o.dataAck >= 0) this.dirs[dir ^ 1].onDataAck(o.dataAck, o.flags & TCPF_SYN ? -1 : peer.window, o.n);
 
     if (o.len > 0 && !(o.flags & TCPF_SYN) && o.seq >= 0) this.onSegment(o, sf, me);
   }
@@ -193,14 +200,14 @@ export class SessionDiagnoser implements SubflowLookup {
     if (o.dataStart < 0) return;
     const dirState = this.dirs[o.dir];
     const dataEnd = o.dataStart + o.len;
-    const fresh = dirState.onData(t, o.dataStart, dataEnd, o.subflow, retx, o.n, o.conflict);
+    const fresh = dirState.onData(o.dataStart, dataEnd, o.subflow, retx, o.n, o.conflict);
     if (fresh > 0) {
       me.newBytes += fresh;
       me.lastDataEnd = dataEnd;
       if (me.firstNewData < 0) me.firstNewData = t;
       me.lastNewData = t;
       if (!retx) dirState.remember(Math.max(o.dataStart, dirState.dataAck), dataEnd, end, o.subflow, o.n);
-      if (this.pending.length) this.settlePending(o.dir, o.subflow, t, o.n);
+      if (this.pending.length) this.settlePending(o.dir, o.subflow, o.n);
     }
   }
 
@@ -234,7 +241,8 @@ export class SessionDiagnoser implements SubflowLookup {
   }
 
   /** New data on `to`: a pending MP_PRIO/FIN/REMOVE_ADDR of another subflow that carried this direction completes. */
-  private settlePending(dir: 0 | 1, to: number, t: number, n: number): void {
+  private settlePending(dir: 0 | 1, to: number, n: number): void {
+    const t = this.now;
     for (let k = 0; k < this.pending.length; k++) {
       const p = this.pending[k];
       if (p.from === to || t < p.time || !this.subflow(p.from).dirs[dir].sentData) continue;

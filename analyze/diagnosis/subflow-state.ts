@@ -2,10 +2,15 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
+import { doubleFields } from './double-fields.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
 export const RTT_SERIES_POINTS = 400;
+
+/** Fields of SubflowDirState holding times, durations or TSvals (see doubleFields). */
+const DIR_DOUBLE_FIELDS = ['lastAckAdvance', 'lastAckSeen', 'lastSend', 'firstNewData', 'lastNewData', 'karnTime', 'tsPending', 'tsPendingTime',
+  'tsNextAllowed', 'halfRttMs', 'resumeTime'];
 
 /** One direction of a subflow, named by the data-level direction of its sender. */
 export class SubflowDirState {
@@ -51,6 +56,10 @@ export class SubflowDirState {
   /** Data-level bytes this subflow carried first. */
   newBytes = 0;
 
+  constructor() {
+    doubleFields(this, DIR_DOUBLE_FIELDS);
+  }
+
   get inFlight(): number {
     return this.ackedEnd > 0 ? Math.max(0, this.highestEnd - this.ackedEnd) : Math.max(0, this.highestEnd - 1);
   }
@@ -75,7 +84,9 @@ export class SubflowState {
   removedTime = -1;
   removedN = 0;
 
-  constructor(readonly id: number) {}
+  constructor(readonly id: number) {
+    doubleFields(this, ['synTime', 'handshakeRttMs', 'rstTime', 'removedTime']);
+  }
 
   /** The RTT of the path without load: the handshake's, else the smallest sample (ms), NaN when unknown. */
   baseRttMs(): number {

@@ -1,0 +1,14 @@
+/**
+ * Makes the named number fields of `o` hold doubles from its construction on. V8 stores a field as a small
+ * integer until it first gets a fraction; then the object's hidden class changes, and optimized code built for
+ * the old one is thrown away ("wrong map" deoptimization, then a recompilation) in the middle of a run. Times
+ * and durations start as -1 or 0 but become fractions at the first packet: give them their final kind at once.
+ */
+export function doubleFields(o: object, keys: readonly string[]): void {
+  const r = o as Record<string, number>;
+  for (const k of keys) {
+    const v = r[k];
+    r[k] = 0.5;
+    r[k] = v;
+  }
+}
