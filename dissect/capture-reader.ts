@@ -931,6 +931,11 @@ export async function readCapture(
 ): Promise<ReadSummary> {
   if (source === '-') return runStream(process.stdin, 'stdin', new Parser('stdin', onRecord, opts));
   if (opts.blockingReads) return readCaptureBlocking(source, onRecord, opts);
+  return readFileAsync(source, new Parser(source, onRecord, opts), opts.onProgress);
+}
+
+/** Opens the file and runs it through the parser with asynchronous reads. */
+async function readFileAsync(source: string, parser: Parser, onProgress?: (n: number) => void): Promise<ReadSummary> {
   let fh: FileHandle;
   try {
     fh = await open(source, 'r');
@@ -938,7 +943,7 @@ export async function readCapture(
     throw openError(source, e);
   }
   try {
-    return await runFile(fh, source, new Parser(source, onRecord, opts), opts.onProgress);
+    return await runFile(fh, source, parser, onProgress);
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -966,17 +971,7 @@ async function readCaptureBlocking(source: string, onRecord: RecordCallback, opt
   }
   if (done !== 'gzip') return done;
   // gzip: decompression streams anyway, so it is read the asynchronous way from the start.
-  let fh: FileHandle;
-  try {
-    fh = await open(source, 'r');
-  } catch (e) {
-    throw openError(source, e);
-  }
-  try {
-    return await runFile(fh, source, parser, opts.onProgress);
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
+  return readFileAsync(source, parser, opts.onProgress);
 }
 
 /** Same, from an already-open Readable (for tests and live use). The stream is consumed (and destroyed on early stop). */
