@@ -14,7 +14,8 @@
  */
 import { copyBytes } from '../dissect/bytes.js';
 import { createHash } from 'node:crypto';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { BatchBuffers } from './batch-buffers.js';
 
 /** Bytes per batch. */
 export const OFFLOAD_BATCH = 1 << 20;
@@ -67,8 +68,7 @@ export class HashOffload {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
-  private readonly free: ArrayBuffer[] = [];
-  private buffersMade = 0;
+  private readonly buffers = new BatchBuffers(OFFLOAD_BATCH, MAX_BUFFERS, 0, spareBuffers);
   /** The worker has started running (booting a worker takes tens of milliseconds). */
   private online = false;
   private batch: Uint8Array | null = null;
@@ -160,12 +160,9 @@ export class HashOffload {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    this.collectReturned();
-    if (this.batch !== null) this.free.push(this.batch.buffer as ArrayBuffer);
+    this.buffers.retire(this.backPort, this.batch === null ? null : (this.batch.buffer as ArrayBuffer));
     this.batch = null;
     this.entries = [];
-    for (const b of this.free) if (spareBuffers.length < MAX_BUFFERS && b.byteLength === OFFLOAD_BATCH) spareBuffers.push(b);
-    this.free.length = 0;
     this.backPort?.close();
     if (w) await w.terminate();
   }
@@ -187,32 +184,7 @@ export class HashOffload {
   }
 
   private takeBuffer(): ArrayBuffer {
-    this.collectReturned();
-    const ready = this.free.pop();
-    if (ready) return ready;
-    const spare = spareBuffers.pop();
-    if (spare) {
-      this.buffersMade++;
-      return spare;
-    }
-    // While the worker boots nothing comes back: make more buffers rather than wait (they are reused later).
-    if (this.buffersMade < MAX_BUFFERS || this.worker === null || !this.online) {
-      this.buffersMade++;
-      return new ArrayBuffer(OFFLOAD_BATCH);
-    }
-    // Every buffer is with the worker: wait for one to come back.
-    for (;;) {
-      const r = receiveMessageOnPort(this.backPort!);
-      if (r !== undefined) return r.message as ArrayBuffer;
-      if (this.failure) throw this.failure;
-      Atomics.wait(SLEEP, 0, 0, 1);
-    }
-  }
-
-  private collectReturned(): void {
-    if (this.backPort === null) return;
-    for (let r = receiveMessageOnPort(this.backPort); r !== undefined; r = receiveMessageOnPort(this.backPort)) this.free.push(r.message as ArrayBuffer);
+    return this.buffers.take(this.backPort, this.worker === null || !this.online, () => this.failure);
   }
 }
 
-const SLEEP = new Int32Array(new SharedArrayBuffer(4));

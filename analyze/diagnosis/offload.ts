@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { BatchBuffers } from '../batch-buffers.js';
 import type { ControlKind, PacketObservation } from './observation.js';
 import { DiagnosisReplay, RECORD_SLOTS, writeControl, writeObservation, type SessionMeta } from './replay.js';
 import type { DiagnosisResult } from './summarize.js';
@@ -19,7 +20,6 @@ import type { DiagnosisResult } from './summarize.js';
 export const OFFLOAD_RECORDS = 8192;
 /** Batch buffers in circulation at most. */
 const MAX_BUFFERS = 8;
-const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 /** Initial (and, under the command line's heap policy, final) size of a semi-space of the worker's young generation. */
 const WORKER_SEMI_SPACE_MB = 8;
 
@@ -40,13 +40,13 @@ export class DiagnosisOffload {
   private backPort: MessagePort | null = null;
   private online = false;
   private failure: Error | null = null;
-  private readonly free: ArrayBuffer[] = [];
-  private buffersMade = 1;
+  private readonly buffers: BatchBuffers;
   private batch: Float64Array;
   private used = 0;
 
   private constructor(private readonly module: URL, private readonly records: number) {
     this.batch = new Float64Array(records * RECORD_SLOTS);
+    this.buffers = new BatchBuffers(this.batch.byteLength, MAX_BUFFERS, 1);
   }
 
   /**
@@ -124,21 +124,6 @@ export class DiagnosisOffload {
 
   private takeBuffer(): ArrayBuffer {
     if (this.failure) throw this.failure;
-    const port = this.backPort!;
-    for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) this.free.push(r.message as ArrayBuffer);
-    const ready = this.free.pop();
-    if (ready) return ready;
-    // While the worker boots nothing comes back: make more buffers rather than wait (they are reused later).
-    if (this.buffersMade < MAX_BUFFERS || !this.online) {
-      this.buffersMade++;
-      return new ArrayBuffer(this.records * RECORD_SLOTS * 8);
-    }
-    // Every buffer is with the worker: wait for one to come back.
-    for (;;) {
-      const r = receiveMessageOnPort(port);
-      if (r !== undefined) return r.message as ArrayBuffer;
-      if (this.failure) throw this.failure;
-      Atomics.wait(SLEEP, 0, 0, 1);
-    }
+    return this.buffers.take(this.backPort!, !this.online, () => this.failure);
   }
 }
