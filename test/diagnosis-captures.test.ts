@@ -161,3 +161,19 @@ describe('lossy.pcap (5 % loss on path 2): once "No findings", now explained', (
     expect(s.diagnosis!.verdict).toMatch(/stalled \(loss-recovery/);
   });
 });
+
+describe('a sub-millisecond exchange (public tcpdump mptcp-v1.pcap, loopback)', () => {
+  it('the verdict gives its active time in milliseconds, not "0.00 s"', async () => {
+    const file = 'captures/public/tcpdump/mptcp-v1.pcap';
+    const res = await analyzeFile(file);
+    const r = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: 'test' }, res.diagnosis);
+    const d = r.sessions[0].diagnosis!;
+    for (const x of [d.c2s!, d.s2c!]) {
+      // The whole capture spans about 1 ms (captures/public/tcpdump/expected/mptcp-v1.out, tcpdump's decode).
+      expect(x.activeSeconds).toBeGreaterThan(0);
+      expect(x.activeSeconds).toBeLessThan(0.001);
+      expect(x.verdict).toContain(` of ${(x.activeSeconds * 1000).toFixed(1)} ms`);
+      expect(x.verdict).not.toContain('0.00 s');
+    }
+  });
+});

@@ -119,13 +119,13 @@ export function summarize(d: SessionDiagnoser, labels: SubflowLabel[]): Diagnosi
       const who = blamed.length ? `, mostly on ${label(mostCommon(blamed))}` : '';
       const first = dd.stalls[0];
       const last = dd.stalls[dd.stalls.length - 1];
-      findings.push({ severity: 'warning', code: 'DATA_STALLED', message: `${dir}: in-order delivery stalled ${pct(dd.shares.stalled)} of the active time (${secs(dd.activeSeconds)}) in ${dd.stalls.length + dd.stallsNotListed} stall(s), longest ${ms(Math.max(...dd.stalls.map((x) => x.durationMs)))}; cause: ${causes.map((c) => `${c} ${secs(dd.stalledSeconds[c])}`).join(', ')}${who}`, packets: [...new Set(dd.stalls.flatMap((x) => x.packets))].sort((a, b) => a - b).slice(0, 20), session: d.id, dir, ...(first ? { start: first.start, end: last.end } : {}) });
+      findings.push({ severity: 'warning', code: 'DATA_STALLED', message: `${dir}: in-order delivery stalled ${pct(dd.shares.stalled)} of the active time (${span(dd.activeSeconds)}) in ${dd.stalls.length + dd.stallsNotListed} stall(s), longest ${ms(Math.max(...dd.stalls.map((x) => x.durationMs)))}; cause: ${causes.map((c) => `${c} ${span(dd.stalledSeconds[c])}`).join(', ')}${who}`, packets: [...new Set(dd.stalls.flatMap((x) => x.packets))].sort((a, b) => a - b).slice(0, 20), session: d.id, dir, ...(first ? { start: first.start, end: last.end } : {}) });
     }
     if (dd.shares.receiveWindowLimited > RWND_SHARE) {
-      findings.push({ severity: 'warning', code: 'RECEIVE_WINDOW_LIMITED', message: `${dir}: the receiver's window (DATA_ACK + window) was full ${pct(dd.shares.receiveWindowLimited)} of the active time (${secs(dd.activeSeconds)}): the receiver's buffer, not the paths, limited the transfer`, packets: windowEvidence(st), session: d.id, dir, start: dd.start, end: dd.end });
+      findings.push({ severity: 'warning', code: 'RECEIVE_WINDOW_LIMITED', message: `${dir}: the receiver's window (DATA_ACK + window) was full ${pct(dd.shares.receiveWindowLimited)} of the active time (${span(dd.activeSeconds)}): the receiver's buffer, not the paths, limited the transfer`, packets: windowEvidence(st), session: d.id, dir, start: dd.start, end: dd.end });
     }
     if (dd.shares.senderIdle > SENDER_IDLE_SHARE) {
-      findings.push({ severity: 'info', code: 'SENDER_LIMITED', message: `${dir}: the sender had nothing outstanding ${pct(dd.shares.senderIdle)} of the active time (${secs(dd.activeSeconds)}): application-limited`, packets: evidenceOf(dd.stalls, 'sender-idle', null), session: d.id, dir, start: dd.start, end: dd.end });
+      findings.push({ severity: 'info', code: 'SENDER_LIMITED', message: `${dir}: the sender had nothing outstanding ${pct(dd.shares.senderIdle)} of the active time (${span(dd.activeSeconds)}): application-limited`, packets: evidenceOf(dd.stalls, 'sender-idle', null), session: d.id, dir, start: dd.start, end: dd.end });
     }
     if (dd.wastedReinjectedBytes > 0) {
       const severity = dd.wastedReinjectedBytes > WASTE_WARNING_FRACTION * dd.bytes && dd.wastedReinjectedBytes >= WASTE_WARNING_BYTES ? 'warning' : 'info';
@@ -295,7 +295,7 @@ function windowEvidence(st: DirectionState): number[] {
 function directionVerdict(dir: string, dd: DirectionDiagnosis, handovers: Handover[], findings: DiagnosisFinding[], label: (id: number) => string): string {
   const parts: string[] = [];
   const sh = dd.shares;
-  const active = secs(dd.activeSeconds);
+  const active = span(dd.activeSeconds);
   if (sh.stalled >= 0.05) {
     const causes = STALL_CAUSES.filter((c) => dd.stalledSeconds[c] > 0).sort((a, b) => dd.stalledSeconds[b] - dd.stalledSeconds[a]);
     parts.push(`${pct(sh.stalled)} of ${active} stalled (${causes.join(', ') || 'unknown'})`);
@@ -317,6 +317,8 @@ function directionVerdict(dir: string, dd: DirectionDiagnosis, handovers: Handov
 
 export const pct = (f: number): string => `${Math.round(f * 100)} %`;
 export const secs = (s: number): string => `${s.toFixed(2)} s`;
+/** A duration: seconds as secs() from 0.1 s up, milliseconds below (a 0.3 ms loopback exchange is not "0.00 s"). */
+export const span = (s: number): string => (s >= 0.1 ? secs(s) : ms(s * 1000));
 export const ms = (v: number): string => `${v >= 100 ? Math.round(v) : v.toFixed(1)} ms`;
 function rate(bps: number): string {
   if (bps >= 1e6) return `${(bps / 1e6).toFixed(2)} Mbit/s`;
