@@ -177,3 +177,17 @@ describe('a sub-millisecond exchange (public tcpdump mptcp-v1.pcap, loopback)', 
     }
   });
 });
+
+describe('remove-addr.pcap (REMOVE_ADDR of the 10.0.3.1 subflow mid-transfer)', () => {
+  it('each direction\'s verdict calls the removal a failure only where that direction\'s data had to go elsewhere', async () => {
+    const s = await session('remove-addr.pcap');
+    const removed = subflowOf(s, '10.0.3.1');
+    const failed = s.diagnosis!.findings.filter((f) => f.code === 'SUBFLOW_FAILED' && f.subflow === removed.id);
+    for (const dir of ['c2s', 's2c'] as const) {
+      const verdict = s.diagnosis![dir]!.verdict;
+      if (failed.some((f) => f.dir === dir)) expect(verdict).toMatch(new RegExp(`subflow ${removed.id} \\(10\\.0\\.3\\.1:\\d+\\) failed at`));
+      else expect(verdict).not.toContain('failed at');
+      expect(verdict).not.toContain('0.00 s');
+    }
+  });
+});

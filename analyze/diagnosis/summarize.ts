@@ -301,8 +301,9 @@ function directionVerdict(dir: string, dd: DirectionDiagnosis, handovers: Handov
     parts.push(`${pct(sh.stalled)} of ${active} stalled (${causes.join(', ') || 'unknown'})`);
   }
   for (const h of handovers) {
-    if (h.trigger === 'timeout' || h.trigger === 'rst' || (h.trigger === 'remove-addr' && findings.some((f) => f.code === 'SUBFLOW_FAILED' && f.subflow === h.from))) {
-      const took = h.latencyMs !== null && h.to !== null ? `, handover to subflow ${h.to} took ${secs(h.latencyMs / 1000)} (${h.trigger})` : h.to !== null ? `, data continued on subflow ${h.to}` : '';
+    // A REMOVE_ADDR is a failure of this direction only when its data had to go elsewhere (the finding says so).
+    if (h.trigger === 'timeout' || h.trigger === 'rst' || (h.trigger === 'remove-addr' && findings.some((f) => f.code === 'SUBFLOW_FAILED' && f.subflow === h.from && f.dir === dir))) {
+      const took = h.latencyMs !== null && h.to !== null ? `, handover to subflow ${h.to} took ${span(h.latencyMs / 1000)} (${h.trigger})` : h.to !== null ? `, data continued on subflow ${h.to}` : '';
       parts.push(`${label(h.from)} failed at ${secs(h.failedAt)}${took}`);
     } else parts.push(`moved from subflow ${h.from} to subflow ${h.to} at ${secs(h.failedAt)} (${h.trigger})`);
   }
