@@ -31,7 +31,7 @@ S=h15s
 PY=${PYTHON:-python3}
 KERNEL=$(uname -r)
 RATE=${RATE:-8mbit}
-ALL_SCENARIOS=(delays loss nat optstrip payload reseq)
+ALL_SCENARIOS=(delays loss nat optstrip payload reseq ipv6)
 
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then echo "must run as root (network namespaces)" >&2; exit 1; fi
@@ -76,6 +76,20 @@ wait_for() {
   done
 }
 
+# Addresses of path i: client, router (client side), router (server side), server; FAM=6 gives the IPv6 plan
+# fd00:i::1 / fd00:i::fe / fd00:1i::fe / fd00:1i::2 (the ipv6 scenario), FAM=4 (the rest) 10.i.0.1 / 10.i.0.254 /
+# 10.1i.0.254 / 10.1i.0.2.
+FAM=4
+a_client() { if [[ $FAM == 6 ]]; then echo "fd00:$1::1"; else echo "10.$1.0.1"; fi; }
+a_rclient() { if [[ $FAM == 6 ]]; then echo "fd00:$1::fe"; else echo "10.$1.0.254"; fi; }
+a_rserver() { if [[ $FAM == 6 ]]; then echo "fd00:1$1::fe"; else echo "10.1$1.0.254"; fi; }
+a_server() { if [[ $FAM == 6 ]]; then echo "fd00:1$1::2"; else echo "10.1$1.0.2"; fi; }
+net_client() { if [[ $FAM == 6 ]]; then echo "fd00:$1::/64"; else echo "10.$1.0.0/24"; fi; }
+net_server() { if [[ $FAM == 6 ]]; then echo "fd00:1$1::/64"; else echo "10.1$1.0.0/24"; fi; }
+plen() { if [[ $FAM == 6 ]]; then echo 64; else echo 24; fi; }
+# IPv6 addresses skip duplicate address detection: they are usable at once.
+addr_opts() { if [[ $FAM == 6 ]]; then echo nodad; fi; }
+
 # topo CHECKSUM DELAY1_C2S DELAY1_S2C DELAY2_C2S DELAY2_S2C [relay 2 extra args...]
 topo() {
   local csum=$1 d1ab=$2 d1ba=$3 d2ab=$4 d2ba=$5 i ns; shift 5
@@ -83,10 +97,12 @@ topo() {
   for ns in "$C" "$R" "$S"; do
     x ip netns add "$ns"
     x ip -n "$ns" link set lo up
-    x ip netns exec "$ns" sysctl -q net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    local v6off=1; [[ $FAM == 6 ]] && v6off=0
+    x ip netns exec "$ns" sysctl -q net.ipv6.conf.all.disable_ipv6=$v6off net.ipv6.conf.default.disable_ipv6=$v6off
     x ip netns exec "$ns" sysctl -q net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
   done
   x ip netns exec "$R" sysctl -q net.ipv4.ip_forward=1
+  [[ $FAM == 6 ]] && x ip netns exec "$R" sysctl -q net.ipv6.conf.all.forwarding=1
   for ns in "$C" "$S"; do
     x ip netns exec "$ns" sysctl -q net.mptcp.enabled=1 net.mptcp.checksum_enabled="$csum"
     x ip -n "$ns" mptcp limits set subflows 8 add_addr_accepted 8
@@ -94,8 +110,8 @@ topo() {
   done
   for i in 1 2; do
     x ip link add "c$i" netns "$C" type veth peer name "r$i" netns "$R"
-    x ip -n "$C" addr add "10.$i.0.1/24" dev "c$i"
-    x ip -n "$R" addr add "10.$i.0.254/24" dev "r$i"
+    x ip -n "$C" addr add "$(a_client $i)/$(plen)" dev "c$i" $(addr_opts)
+    x ip -n "$R" addr add "$(a_rclient $i)/$(plen)" dev "r$i" $(addr_opts)
     for ns in "$C" "$R"; do
       local d=c$i; [[ $ns == "$R" ]] && d=r$i
       # wire-sized packets: no segmentation or receive offloads on the veth pair
@@ -111,15 +127,15 @@ topo() {
     rm -f "$WORK/relay$i.ready"
     xbg "$PY" "$TOOLS/tun_relay.py" "$R" "t$i" "$S" "t$i" --ready "$WORK/relay$i.ready" --delay-ab "$dab" --delay-ba "$dba" "${extra[@]+"${extra[@]}"}"
     wait_for 10 test -e "$WORK/relay$i.ready"
-    x ip -n "$R" addr add "10.1$i.0.254/24" dev "t$i"
-    x ip -n "$S" addr add "10.1$i.0.2/24" dev "t$i"
+    x ip -n "$R" addr add "$(a_rserver $i)/$(plen)" dev "t$i" $(addr_opts)
+    x ip -n "$S" addr add "$(a_server $i)/$(plen)" dev "t$i" $(addr_opts)
     x ip -n "$R" link set "t$i" up
     x ip -n "$S" link set "t$i" up
     # pace each sender on its own host (TCP small queues then throttle it, nothing is dropped in between)
     x ip netns exec "$C" tc qdisc replace dev "c$i" root tbf rate "$RATE" burst 6kb limit 200kb
     x ip netns exec "$S" tc qdisc replace dev "t$i" root tbf rate "$RATE" burst 6kb limit 200kb
-    x ip -n "$C" route add "10.1$i.0.0/24" via "10.$i.0.254" dev "c$i"
-    x ip -n "$S" route add "10.$i.0.0/24" dev "t$i"
+    x ip -n "$C" route add "$(net_server $i)" via "$(a_rclient $i)" dev "c$i"
+    x ip -n "$S" route add "$(net_client $i)" dev "t$i"
   done
 }
 
@@ -159,17 +175,22 @@ APP_PIDS=()
 transfer() {
   local port=$1 seed=$2 cb=$3 sb=$4
   rm -f "$WORK/server$port.ready" "$WORK/go$port" "$WORK/mark"*"$port"
-  xbg ip netns exec "$S" "$PY" "$APP" server --bind 0.0.0.0 --port "$port" --seed "$seed" --bytes "$sb" \
+  local any=0.0.0.0; [[ $FAM == 6 ]] && any=::
+  xbg ip netns exec "$S" "$PY" "$APP" server --bind "$any" --port "$port" --seed "$seed" --bytes "$sb" \
     --peer-bytes "$cb" --ready "$WORK/server$port.ready" --report "$WORK/server$port.json" \
     --mark-at 8000 --mark-file "$WORK/marks$port" --hold-file "$WORK/go$port"
   APP_PIDS+=("$LASTPID")
   wait_for 10 test -e "$WORK/server$port.ready"
-  xbg ip netns exec "$C" "$PY" "$APP" client --connect 10.11.0.2 --port "$port" --seed "$seed" \
+  xbg ip netns exec "$C" "$PY" "$APP" client --connect "$(a_server 1)" --port "$port" --seed "$seed" \
     --bytes "$cb" --peer-bytes "$sb" --report "$WORK/client$port.json" \
     --mark-at 8000 --mark-file "$WORK/markc$port" --hold-file "$WORK/go$port"
   APP_PIDS+=("$LASTPID")
 }
-joined() { [[ $(ip netns exec "$C" ss -tnH state established dst 10.12.0.2 | wc -l) -ge 1 ]]; }
+# (ss prints IPv6 peers in brackets, and its dst filter does not take them: match the printed peer instead)
+joined() {
+  local peer="$(a_server 2):"; [[ $FAM == 6 ]] && peer="[$(a_server 2)]:"
+  ip netns exec "$C" ss -tnH state established | grep -qF " $peer"
+}
 # go_when_joined PORT [NOJOIN]: once both sides hold (and the path-2 subflow is up), let them send the rest
 go_when_joined() {
   local port=$1
@@ -187,15 +208,17 @@ transfers_wait() {
 }
 mptcp_endpoints() {
   # the server announces its path-2 address; the client joins it over path 2
-  x ip -n "$S" mptcp endpoint add 10.12.0.2 dev t2 id 2 signal
+  x ip -n "$S" mptcp endpoint add "$(a_server 2)" dev t2 id 2 signal
 }
 
 # meta NAME DESCRIPTION SETTINGS_JSON [ports...]: writes captures/compare/NAME.meta.json
 meta() {
   local name=$1 desc=$2 settings=$3; shift 3
-  "$PY" - "$OUT/$name.meta.json" "$name" "$desc" "$settings" "$KERNEL" "$STEPS" "$WORK" "$@" <<'EOF'
+  local topology i
+  topology=$(for i in 1 2; do printf '"path%s": {"client": "%s", "router_client_side": "%s", "router_server_side": "%s", "server": "%s"}' "$i" "$(a_client $i)" "$(a_rclient $i)" "$(a_rserver $i)" "$(a_server $i)"; if [[ $i == 1 ]]; then printf ', '; fi; done)
+  "$PY" - "$OUT/$name.meta.json" "$name" "$desc" "$settings" "$KERNEL" "$STEPS" "$WORK" "{$topology}" "$@" <<'EOF'
 import json, subprocess, sys
-out, name, desc, settings, kernel, steps, work, *ports = sys.argv[1:]
+out, name, desc, settings, kernel, steps, work, topology, *ports = sys.argv[1:]
 apps = {}
 for port in ports:
     apps[port] = {side: json.load(open(f"{work}/{side}{port}.json")) for side in ("client", "server")}
@@ -208,10 +231,7 @@ meta = {
     "kernel": kernel,
     "a": {"file": f"{name}-a.pcap", "capture_point": "client namespace h15c, tcpdump on c1 and c2 (client side of the router), merged with mergecap", "packets": count(f"{out.rsplit('/', 1)[0]}/{name}-a.pcap")},
     "b": {"file": f"{name}-b.pcap", "capture_point": "server namespace h15s, tcpdump on t1 and t2 (server side of the router and the delaying relay), merged with mergecap", "packets": count(f"{out.rsplit('/', 1)[0]}/{name}-b.pcap")},
-    "topology": {
-        "path1": {"client": "10.1.0.1", "router_client_side": "10.1.0.254", "router_server_side": "10.11.0.254", "server": "10.11.0.2"},
-        "path2": {"client": "10.2.0.1", "router_client_side": "10.2.0.254", "router_server_side": "10.12.0.254", "server": "10.12.0.2"},
-    },
+    "topology": json.loads(topology),
     "settings": json.loads(settings),
     "applications": apps,
     "steps": open(steps).read().splitlines(),
@@ -326,6 +346,19 @@ sc_reseq() {
   splits=$("$PY" -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$WORK/relay.jsonl")
   meta reseq "A normalizer on path 2: the relay adds 123456789 to the sequence numbers client to server (and takes it off the server's ACKs and SACK blocks), and splits the first 4 client-to-server segments of 1000 bytes or more in two, fixing the checksums. MPTCP copes: DSS subflow sequence numbers are relative to the ISN. 3 ms each way." \
     '{"delay_ms": {"path1": {"c2s": 3, "s2c": 3}, "path2": {"c2s": 3, "s2c": 3}}, "seq_shift": {"path": 2, "direction": "c2s", "offset": 123456789}, "splits": '"$splits"'}' 5201
+}
+
+sc_ipv6() {
+  FAM=6
+  topo 0 15 4 6 10
+  mptcp_endpoints
+  cap_start 0
+  transfer 5201 28 120000 120000
+  go_when_joined 5201
+  transfers_wait
+  cap_stop ipv6
+  meta ipv6 "The delays scenario over IPv6: fixed one-way delays per path and direction made by the TUN relay between router and server, path 1 c2s 15 ms, s2c 4 ms; path 2 c2s 6 ms, s2c 10 ms. Client fd00:1::1 and fd00:2::1, server fd00:11::2 (MP_CAPABLE on path 1) and fd00:12::2 (announced by ADD_ADDR, joined over path 2); the router forwards IPv6 (hop limit 64 -> 63). Data both ways." \
+    '{"delay_ms": {"path1": {"c2s": 15, "s2c": 4}, "path2": {"c2s": 6, "s2c": 10}}, "checksum": false, "family": 6, "rate": "'"$RATE"'"}' 5201
 }
 
 # ---------------------------------------------------------------- main

@@ -48,13 +48,18 @@ export function formatCompareText(r: CompareReport): string {
   r.sessions.forEach((s, sid) => {
     const ids = `A #${s.a ?? 'plain TCP'}, B #${s.b ?? 'plain TCP'}`;
     out.push(`Session ${sid}: ${s.kind === 'mptcp' ? 'MPTCP' : 'TCP'} ${s.client} → ${s.server} (${ids})${s.fallback.a || s.fallback.b ? ', fell back to TCP' : ''}`);
-    out.push('  #  A client → server                 B client → server                 matched by                dir  owd p50/min ms  lost  reord');
+    // The endpoint columns fit the longest pair (IPv6 endpoints are longer than the IPv4 ones the minimum is for).
+    const pairA = s.subflows.map((f) => `${f.a.client} → ${f.a.server}`);
+    const pairB = s.subflows.map((f) => `${f.b.client} → ${f.b.server}`);
+    const wa = Math.max(33, ...pairA.map((t) => t.length));
+    const wb = Math.max(33, ...pairB.map((t) => t.length));
+    out.push(`  #  ${'A client → server'.padEnd(wa)} ${'B client → server'.padEnd(wb)} matched by                dir  owd p50/min ms  lost  reord`);
     s.subflows.forEach((f, fid) => {
       DIRS.forEach((dir, i) => {
         const d = f.owdMs[dir];
         const left = i === 0
-          ? `  ${String(fid).padEnd(2)} ${`${f.a.client} → ${f.a.server}`.padEnd(33)} ${`${f.b.client} → ${f.b.server}`.padEnd(33)} ${f.matchedBy.padEnd(25)}`
-          : ' '.repeat(2 + 3 + 34 + 34 + 25);
+          ? `  ${String(fid).padEnd(2)} ${pairA[fid].padEnd(wa)} ${pairB[fid].padEnd(wb)} ${f.matchedBy.padEnd(25)}`
+          : ' '.repeat(2 + 3 + wa + 1 + wb + 1 + 25);
         out.push(`${left} ${dir}  ${(d.samples ? `${d.p50Ms}/${d.minMs}` : '-').padEnd(15)} ${String(f.lostBetween[dir]).padEnd(5)} ${f.reordered[dir]}`);
       });
     });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { compareCaptures } from '../compare/compare.js';
+import { formatCompareText } from '../compare/text.js';
 import type { CompareReport, SubflowComparison } from '../compare/report-types.js';
 import { readCapture } from '../dissect/capture-reader.js';
 import { decodePacket } from '../dissect/decode.js';
@@ -51,17 +52,52 @@ async function compare2(a: string, b: string): Promise<CompareReport> {
   return report;
 }
 
-/** The subflow whose client (as A sees it) is on path `p` (10.p.0.1). */
+/** The subflow whose client (as A sees it) is on path `p` (10.p.0.1, or fd00:p::1 in the ipv6 pair). */
 function onPath(r: CompareReport, p: number, port = 5201): SubflowComparison {
   const all = r.sessions.flatMap((s) => s.subflows);
-  const f = all.find((x) => x.a.client.startsWith(`10.${p}.0.1:`) && x.a.server.endsWith(`:${port}`));
+  const f = all.find((x) => (x.a.client.startsWith(`10.${p}.0.1:`) || x.a.client.startsWith(`[fd00:${p}::1]:`)) && x.a.server.endsWith(`:${port}`));
   if (!f) throw new Error(`no subflow on path ${p}`);
   return f;
 }
 
 const reports = new Map<string, CompareReport>();
 beforeAll(async () => {
-  for (const name of ['delays', 'loss', 'nat', 'optstrip', 'payload', 'reseq']) reports.set(name, await compare(name));
+  for (const name of ['delays', 'loss', 'nat', 'optstrip', 'payload', 'reseq', 'ipv6']) reports.set(name, await compare(name));
+});
+
+describe('compare over IPv6: the delays scenario with fd00:: addresses (router forwarding IPv6)', () => {
+  it('matches both subflows, each delay within 2 ms of the configured one, one hop, nothing lost', () => {
+    const r = reports.get('ipv6')!;
+    const m = meta('ipv6');
+    expect(m.topology.path1.client).toBe('fd00:1::1');
+    expect(r.clientSide).toBe('a');
+    expect(r.sessions).toHaveLength(1);
+    expect(r.sessions[0].subflows.map((f) => f.matchedBy)).toEqual(['mp-capable keys', 'mp-join token and nonce']);
+    for (const p of [1, 2]) {
+      for (const dir of ['c2s', 's2c'] as const) {
+        const d = onPath(r, p).owdMs[dir];
+        const want = m.settings.delay_ms[`path${p}`][dir];
+        expect(d.samples).toBeGreaterThan(20);
+        expect(d.minMs, `path ${p} ${dir}`).toBeGreaterThanOrEqual(want);
+        expect(d.minMs - want, `path ${p} ${dir}`).toBeLessThanOrEqual(2);
+      }
+      expect(onPath(r, p).lostBetween).toEqual({ c2s: 0, s2c: 0 });
+      expect(onPath(r, p).hops).toEqual({ c2s: 1, s2c: 1 });
+    }
+    expect(r.sessions[0].addAddr.map((c) => c.seenAs)).toEqual([[`[${m.topology.path2.server}]:5201`]]);
+    expect(r.interference).toEqual([]);
+    expect(r.findings).toEqual([]);
+  });
+  it('the text table keeps its columns with IPv6 endpoints', () => {
+    const lines = formatCompareText(reports.get('ipv6')!).split('\n');
+    const header = lines.find((l) => l.includes('A client → server'))!;
+    const rows = lines.filter((l) => /^ {2}\d +\[fd00:/.test(l));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.indexOf('mp-'), row).toBe(header.indexOf('matched by'));
+      expect(row.indexOf(' c2s '), row).toBe(header.indexOf(' dir ') );
+    }
+  });
 });
 
 describe('compare: delays per path and direction (TUN relay)', () => {
