@@ -83,6 +83,24 @@ describe('report --html / --json', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('lists where the holes of an incomplete direction are, as the JSON report gives them', async () => {
+    // fastclose.pcap: the server resets the connection mid-transfer, so data the client had not yet sent is missing.
+    const page = join(dir, 'fastclose.html');
+    const json = join(dir, 'fastclose.json');
+    const r = await runCli(['report', 'captures/fastclose.pcap', '--html', page, '--json', json]);
+    expect(r.code).toBe(0);
+    const got = readFileSync(page, 'utf8');
+    const s = JSON.parse(readFileSync(json, 'utf8')).sessions[0];
+    for (const dir of ['c2s', 's2c'] as const) {
+      const gaps = s.data[dir].gaps as Array<{ offset: number; length: number; reason: string; packets: number[] }>;
+      expect(gaps.length).toBeGreaterThan(0);
+      expect(got).toContain(`<p>${dir}: ${gaps.length} gap(s)`);
+      for (const g of gaps.slice(0, 10)) {
+        expect(got).toContain(`<tr><td class="num">${g.offset}</td><td class="num">${g.offset + 1}</td><td class="num">${g.length}</td><td>${g.reason}</td><td class="num">${g.packets.join(', ')}</td></tr>`);
+      }
+    }
+  });
+
   it('keeps at most --max-points data segments per subflow and direction', async () => {
     const collector = new SeriesCollector(40);
     const res = await analyzeFile(FOUR, {}, { onRecord: collector.onRecord });

@@ -118,6 +118,25 @@ function dataTable(s: SessionReport): string {
     `${row('c2s', s.data.c2s)}${row('s2c', s.data.s2c)}</table>`;
 }
 
+/** Gaps listed per incomplete direction (as analyze's text, with the reasons counted): where the holes are. */
+const GAPS_SHOWN = 10;
+function gapTables(s: SessionReport): string {
+  const out: string[] = [];
+  for (const dir of ['c2s', 's2c'] as const) {
+    const d = s.data[dir];
+    if (d.gaps.length === 0) continue;
+    const total = d.gaps.length + (d.gapsNotListed ?? 0);
+    const byReason = new Map<string, number>();
+    for (const g of d.gaps) byReason.set(g.reason, (byReason.get(g.reason) ?? 0) + 1);
+    const reasons = [...byReason].map(([r, n]) => `${esc(r)} ${n}`).join(', ');
+    const rows = d.gaps.slice(0, GAPS_SHOWN).map((g) => `<tr><td class="num">${g.offset}</td><td class="num">${g.offset + 1}</td><td class="num">${g.length}</td><td>${esc(g.reason)}</td><td class="num">${g.packets.join(', ')}</td></tr>`).join('');
+    const rest = total - Math.min(GAPS_SHOWN, d.gaps.length);
+    out.push(`<p>${dir}: ${total} gap(s)${d.gapsNotListed ? ` (${d.gaps.length} listed: ${reasons})` : ` (${reasons})`}${rest > 0 ? `; the first ${GAPS_SHOWN}, the rest in the JSON report` : ''}</p>` +
+      `<table class="gaps"><tr><th>data offset</th><th>relative DSN</th><th>bytes</th><th>reason</th><th>packets</th></tr>${rows}</table>`);
+  }
+  return out.join('\n');
+}
+
 function subflowTable(subflows: SubflowReport[]): string {
   const rows = subflows.map((f) => `<tr><td class="num">${f.id}</td><td class="mono addr">${esc(f.client)}</td><td class="mono addr">${esc(f.server)}</td>` +
     `<td>${f.addressIds.client ?? '?'}/${f.addressIds.server ?? '?'}</td><td>${f.backup ? 'yes' : 'no'}</td><td>${esc(f.handshake)}</td>` +
@@ -202,6 +221,7 @@ ${verdicts(s)}
 ${keysTable(s)}
 <h3>Data level</h3>
 ${dataTable(s)}
+${gapTables(s)}
 <h3>Subflows</h3>
 ${subflowTable(s.subflows)}
 ${diagnosisSection(s)}
