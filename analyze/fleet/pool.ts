@@ -244,6 +244,14 @@ function processSlot(opts: PoolOptions, onReply: (s: Slot, m: WorkerReply) => vo
     stop: () => { stopped = true; child.kill(); },
   };
   child.on('message', (m) => onReply(slot, m as WorkerReply));
+  // A capture sent to a child that has just exited fails with EPIPE (an uncaught 'error' without this): its
+  // 'exit' follows, which fails or hands again what it held. Any other error ends the worker here.
+  child.on('error', (err: Error & { code?: string }) => {
+    if (stopped || err.code === 'EPIPE' || err.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+    stopped = true;
+    child.kill();
+    onDeath(slot, `worker failed: ${err.message.split('\n')[0]}`);
+  });
   child.on('exit', (code, signal) => {
     if (stopped) return;
     stopped = true;
