@@ -2,18 +2,19 @@
  * When the fleet pool starts another worker: only when the work not yet started, shared among the jobs already
  * running, is worth the start-up of one more. A worker's start-up is not its boot (tens of ms) but its warm-up:
  * V8 compiles the same hot code again in every process (about 1.5 s of background CPU on the two cores of the
- * benchmark machine), so on a fleet of 110 MB of small captures `check --jobs 2` took 1.40 s against 1.07 s
- * for `--jobs 1`, while on 714 MB of 28k-packet captures it won (BENCHMARKS.md).
+ * benchmark machine), so on the benchmark's fleet of 304 small captures (110 MB) `check --jobs 2` took 1.40 s
+ * against 1.07 s for `--jobs 1`, while on 200 captures of 28k packets (714 MB) it won (BENCHMARKS.md).
  *
- * The work is estimated from the captures' sizes, in seconds of one warm job at reference speeds measured on
- * that machine. This thread's own measured speed cannot decide in time: in its first 0.3 s (the latest a worker
+ * The work is estimated from the captures' sizes, in seconds of one job at reference speeds of `check` measured
+ * on that machine (analyze and report took 1.1 to 1.2 times as long; export 4 to 10 times, but a second job did
+ * not shorten export of the small fleet either: one weight for every verb). This thread's own measured speed cannot decide in time: in its first 0.3 s (the latest a worker
  * may start and still pay off on the big fleet) its warm-up makes both fleets look about 10 s long. Once it has
  * worked WARM_UP_SECONDS, its measured speed lowers the estimate where it is faster than the reference (faster
  * machine, cheaper bytes such as full-payload captures) for the later decisions.
  */
 import { statSync } from 'node:fs';
 
-/** Bytes per second one warm job analyzes (check, headers-only captures of 28k packets: 8.5 ms per 3.6 MB). */
+/** Bytes per second of one job (check of the 28k-packet captures: 714 MB in 2.0 to 2.4 s; 420 MB/s once warm). */
 const REFERENCE_BYTES_PER_SECOND = 300e6;
 /** Seconds each capture costs besides its bytes (open, engine reset, report; about 1 ms for the small captures). */
 const REFERENCE_SECONDS_PER_CAPTURE = 0.001;
@@ -25,8 +26,10 @@ const WARM_UP_SECONDS = 0.5;
 const MIN_MEASURED_SECONDS = 0.25;
 /**
  * Estimated seconds of work per running job above which one more worker pays for its start-up. Chosen by
- * measurement (BENCHMARKS.md, fleet rows): the small fleet estimates 0.67 s (one worker lost 0.35 to 0.9 s),
- * the 28k-packet fleet 2.58 s (one worker won 0.45 s); the gain crosses zero near 1.5 s.
+ * measurement on the benchmark machine (check --jobs 2 against --jobs 1, medians): the 304 small captures
+ * estimate 0.67 s and a worker lost 0.3 to 0.5 s there; 100 of the 28k-packet captures estimate 1.29 s and it
+ * gained 5 % (noise); 140 of them 1.80 s, gained 13 %; all 200, 2.58 s, gained 2 to 20 % (load). The gain crosses
+ * zero between 1 and 1.3 s: 1.5 s keeps to the side where a worker never makes a run slower.
  */
 export const DEFAULT_WORKER_WORTH_SECONDS = 1.5;
 
