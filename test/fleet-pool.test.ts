@@ -1,10 +1,13 @@
 // The fleet pool's scheduling (analyze/fleet/pool.ts) with stand-in workers (test/helpers/fake-fleet-worker.mjs):
 // results come back once each and in input order, whichever job ran them; a worker that dies fails only the
-// capture it was analyzing, and the capture queued behind it runs elsewhere; a dead worker is replaced.
+// capture it was analyzing, and the capture queued behind it runs elsewhere; a dead worker is replaced. Workers
+// start only while the work left is worth their start-up (analyze/fleet/worth.ts): the scheduling tests start
+// them all at once (workerWorthSeconds: 0), the last ones count the workers the rule starts.
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { runFleet } from '../analyze/fleet/pool.js';
 import type { FleetResult, FleetTask } from '../analyze/fleet/tasks.js';
+import { captureWeight, RemainingWork } from '../analyze/fleet/worth.js';
 
 const FAKE = fileURLToPath(new URL('./helpers/fake-fleet-worker.mjs', import.meta.url));
 const REAL = 'captures/v1-two-subflows.pcap';
@@ -13,14 +16,22 @@ function task(file: string): FleetTask {
   return { kind: 'analyze', file, json: true, color: false, engine: {}, version: 'test' };
 }
 
-async function run(files: string[], jobs: number): Promise<{ order: number[]; results: FleetResult[] }> {
+/** Runs the files on `jobs` jobs; every worker at once (workerWorthSeconds 0) unless told otherwise. */
+async function run(files: string[], jobs: number, { workerWorthSeconds }: { workerWorthSeconds?: number } = { workerWorthSeconds: 0 }): Promise<{ order: number[]; results: FleetResult[]; workersStarted: number }> {
   const order: number[] = [];
   const results: FleetResult[] = [];
+  let workersStarted = 0;
   await runFleet(files.map(task), {
-    jobs, mode: 'process', entry: FAKE, maxHeapMb: 256,
+    jobs, mode: 'process', entry: FAKE, maxHeapMb: 256, workerWorthSeconds,
     onResult: (i, r) => { order.push(i); results.push(r); },
+    onWorkerStart: () => { workersStarted++; },
   });
-  return { order, results };
+  return { order, results, workersStarted };
+}
+
+/** The pool's estimate of the files' work at the start (one job, seconds). */
+function estimate(files: string[]): number {
+  return new RemainingWork(files.map(captureWeight)).estimateSeconds();
 }
 
 describe('fleet pool', () => {
@@ -59,5 +70,39 @@ describe('fleet pool', () => {
     // Replacements: more stand-in processes answered than the one started first.
     expect(new Set(byWorker.map((r) => r.text)).size).toBeGreaterThan(1);
     expect(byWorker.length).toBeLessThanOrEqual(2 * (failed.length + 1));
+  }, 120_000);
+
+  it('a fleet too small to be worth a worker runs on this thread alone (default threshold)', async () => {
+    const files = Array.from({ length: 3 }, () => REAL);
+    const { order, results, workersStarted } = await run(files, 4, {});
+    expect(workersStarted).toBe(0);
+    expect(order).toEqual([0, 1, 2]);
+    expect(results.every((r) => r.text?.startsWith('{'))).toBe(true);
+  }, 120_000);
+
+  it('a fleet whose estimate exceeds the threshold starts a worker', async () => {
+    // (Whether the worker boots before this thread has done every capture is a matter of timing: not tested.)
+    const files = Array.from({ length: 40 }, () => REAL);
+    const { order, results, workersStarted } = await run(files, 2, { workerWorthSeconds: estimate(files) / 2 });
+    expect(workersStarted).toBe(1);
+    expect(order).toEqual(files.map((_, i) => i));
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+  }, 120_000);
+
+  it('no more workers than the work per running job is worth, however many jobs are asked for', async () => {
+    const files = Array.from({ length: 40 }, () => REAL);
+    // Worth one worker (the whole fleet on one job exceeds it), not a second (half of it on each of two does not).
+    const one = await run(files, 4, { workerWorthSeconds: estimate(files) / 1.5 });
+    expect(one.workersStarted).toBe(1);
+    expect(one.order).toEqual(files.map((_, i) => i));
+    // Worth every worker: N-1 of them, started one after the other.
+    const all = await run(files, 4, { workerWorthSeconds: estimate(files) / 1000 });
+    expect(all.workersStarted).toBe(3);
+    expect(all.order).toEqual(files.map((_, i) => i));
+  }, 120_000);
+
+  it('a fleet of one capture, or --jobs 1, starts no worker', async () => {
+    expect((await run([REAL], 4, { workerWorthSeconds: 1e-9 })).workersStarted).toBe(0);
+    expect((await run([REAL, REAL], 1, { workerWorthSeconds: 1e-9 })).workersStarted).toBe(0);
   }, 120_000);
 });

@@ -1,6 +1,8 @@
 /**
- * Runs fleet tasks on N jobs (this thread and N-1 worker threads or child processes) and hands the results
- * back in input order. Each worker is long-lived and analyzes one capture at a time, with the next one queued; its V8
+ * Runs fleet tasks on up to N jobs (this thread and up to N-1 worker threads or child processes) and hands the
+ * results back in input order. This thread starts analyzing at once; another worker is started only while the
+ * work not yet started is worth its start-up (worth.ts), so a fleet too small to gain from one never pays for
+ * it. Each worker is long-lived and analyzes one capture at a time, with the next one queued; its V8
  * heap is capped, and a worker that dies (out of memory, crash) fails only the capture it was analyzing (the
  * queued one runs elsewhere) and is replaced. At most `jobs * WINDOW` captures
  * are started ahead of the oldest unfinished one, so finished results waiting for their turn stay few.
@@ -9,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { CliError } from '../../common/cli-error.js';
 import { runTask, type FleetResult, type FleetTask } from './tasks.js';
+import { captureWeight, DEFAULT_WORKER_WORTH_SECONDS, RemainingWork, worthAnotherWorker } from './worth.js';
 
 export type PoolMode = 'thread' | 'process';
 
@@ -23,6 +26,13 @@ export interface PoolOptions {
   onResult: (index: number, result: FleetResult) => void;
   /** Called whenever a task finishes (in any order). */
   onProgress?: (done: number, total: number, packets: number) => void;
+  /**
+   * Estimated seconds of remaining work per running job above which another worker is started (worth.ts);
+   * default DEFAULT_WORKER_WORTH_SECONDS. 0: all N-1 workers start at once, whatever the work.
+   */
+  workerWorthSeconds?: number;
+  /** Called each time a worker is started (replacements of dead ones included). */
+  onWorkerStart?: () => void;
 }
 
 /** Started ahead of the oldest unfinished capture, per job. */
@@ -76,7 +86,11 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
   /** Tasks taken back from a worker that died holding them (besides the one it was analyzing). */
   const retry: number[] = [];
   let fatal: Error | null = null;
+  /** The workers first (they get captures before this thread does), this thread's slot last. */
   const slots: Slot[] = [];
+  const worthSeconds = opts.workerWorthSeconds ?? DEFAULT_WORKER_WORTH_SECONDS;
+  const work = new RemainingWork(worthSeconds > 0 ? tasks.map((t) => captureWeight(t.file)) : tasks.map(() => 0));
+  const maxWorkers = Math.min(opts.jobs, total) - 1;
 
   return new Promise<void>((resolve, reject) => {
     let ended = false;
@@ -103,7 +117,7 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
       while (slot.ready && slot.held.length < slot.depth) {
         let i: number;
         if (retry.length > 0) i = retry.shift() as number;
-        else if (nextToStart < total && nextToStart < nextToEmit + opts.jobs * WINDOW) i = nextToStart++;
+        else if (nextToStart < total && nextToStart < nextToEmit + opts.jobs * WINDOW) { i = nextToStart++; work.started(i); }
         else return;
         slot.held.push(i);
         slot.send({ i, task: tasks[i] });
@@ -113,6 +127,7 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
       if (ended) return;
       if (fatal) { finishAll(fatal); return; }
       if (nextToEmit >= total) { finishAll(null); return; }
+      if (worthSeconds > 0) startWorkerIfWorth();
       for (const s of slots) feed(s);
     };
     const onReply = (slot: Slot, m: WorkerReply): void => {
@@ -139,18 +154,26 @@ export async function runFleet(tasks: FleetTask[], opts: PoolOptions): Promise<v
       if (lost !== undefined) complete(lost, { file: tasks[lost].file, error: `${tasks[lost].file}: ${reason}`, warnings: [], packets: 0, sessions: 0 });
       settle();
     };
-    const startSlot = (): Slot => (opts.mode === 'thread' ? threadSlot(opts, onReply, onDeath) : processSlot(opts, onReply, onDeath));
-    // Workers first, so they boot while this thread (one of the jobs) analyzes captures itself between
-    // handing out the others' (each capture awaits at its end, so replies are taken in between). A worker
-    // gets captures once it has booted, so the first ones are not left waiting for it.
-    const n = Math.min(opts.jobs, total);
-    for (let k = 1; k < n; k++) slots.push(startSlot());
-    slots.push(inlineSlot(onReply));
+    const startSlot = (): Slot => {
+      opts.onWorkerStart?.();
+      return opts.mode === 'thread' ? threadSlot(opts, onReply, onDeath) : processSlot(opts, onReply, onDeath);
+    };
+    // Evaluated at the start and after each reply (a finished capture): at most one worker at a time, so the
+    // next decision sees the work the previous one took on. A worker gets captures once it has booted.
+    const startWorkerIfWorth = (): void => {
+      const running = slots.length; // the workers and this thread
+      if (running - 1 < maxWorkers && worthAnotherWorker(work.estimateSeconds(), running, worthSeconds)) slots.unshift(startSlot());
+    };
+    // Workers boot while this thread (one of the jobs) analyzes captures itself between handing out the
+    // others' (each capture awaits at its end, so replies are taken in between).
+    if (worthSeconds <= 0) for (let k = 0; k < maxWorkers; k++) slots.push(startSlot());
+    slots.push(inlineSlot(onReply, (i, seconds) => work.finishedHere(i, seconds)));
     settle();
   });
 }
 
-function inlineSlot(onReply: (s: Slot, m: WorkerReply) => void): Slot {
+/** This thread's slot; `onTimed` gets the seconds each capture took here. */
+function inlineSlot(onReply: (s: Slot, m: WorkerReply) => void, onTimed: (i: number, seconds: number) => void): Slot {
   let stopped = false;
   const slot: Slot = {
     held: [],
@@ -159,8 +182,13 @@ function inlineSlot(onReply: (s: Slot, m: WorkerReply) => void): Slot {
     send: (msg) => {
       // Started on a later turn, so the other slots get their first captures before this one runs.
       setImmediate(() => {
+        const t0 = performance.now();
         runTask(msg.task).then(
-          (result) => { if (!stopped) onReply(slot, { i: msg.i, result }); },
+          (result) => {
+            if (stopped) return;
+            onTimed(msg.i, (performance.now() - t0) / 1000);
+            onReply(slot, { i: msg.i, result });
+          },
           (err: unknown) => {
             if (stopped) return;
             const message = err instanceof Error ? err.message : String(err);
@@ -216,6 +244,14 @@ function processSlot(opts: PoolOptions, onReply: (s: Slot, m: WorkerReply) => vo
     stop: () => { stopped = true; child.kill(); },
   };
   child.on('message', (m) => onReply(slot, m as WorkerReply));
+  // A capture sent to a child that has just exited fails with EPIPE (an uncaught 'error' without this): its
+  // 'exit' follows, which fails or hands again what it held. Any other error ends the worker here.
+  child.on('error', (err: Error & { code?: string }) => {
+    if (stopped || err.code === 'EPIPE' || err.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+    stopped = true;
+    child.kill();
+    onDeath(slot, `worker failed: ${err.message.split('\n')[0]}`);
+  });
   child.on('exit', (code, signal) => {
     if (stopped) return;
     stopped = true;
