@@ -11,7 +11,7 @@ export function registerAnalyze(program: Command): void {
     .option('-o, --output <file>', 'write the summary or report to FILE (atomically) instead of stdout')
     .option('--absolute', 'print dates and times (local time, as tshark -t ad) instead of seconds since the first packet')
     .option('--absolute-seq', 'print data sequence numbers as on the wire instead of relative to the IDSN (first data byte = 1)')
-    .option('-j, --jobs <n>', 'captures analyzed in parallel (default: the number of CPUs)', positiveInt)
+    .option('-j, --jobs <n>', 'up to n captures analyzed in parallel (default: the number of CPUs; a worker starts only when the work left is worth it)', positiveInt)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .option('--max-connections <n>', 'TCP connections tracked at once', positiveInt, 1_000_000)
     .option('--max-events <n>', 'events kept per session', positiveInt, 10_000)

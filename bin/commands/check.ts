@@ -22,7 +22,7 @@ export function registerCheck(program: Command): void {
     .option('-o, --output <file>', 'write the results to FILE (atomically) instead of stdout')
     .option('--strict', 'warnings fail the check too')
     .option('--pair', 'the files are pairs of captures of the same traffic at two points (A B [A B ...]): check what `compare` finds')
-    .option('-j, --jobs <n>', 'captures checked in parallel (default: the number of CPUs)', positiveInt)
+    .option('-j, --jobs <n>', 'up to n captures checked in parallel (default: the number of CPUs; a worker starts only when the work left is worth it)', positiveInt)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
     .action(action(async (files: string[], opts: CheckOpts) => {
       boundHeapGrowth();

@@ -17,7 +17,7 @@ export function registerReport(program: Command): void {
     .option('--json <out>', 'write the JSON report (docs/analyze-json.md) to OUT (atomically); with several captures a directory, one NAME.json per capture')
     .option('--max-points <n>', 'data segments kept per subflow and direction, and drawn per chart', positiveInt, 2000)
     .option('--max-buffer <size>', 'out-of-order data buffered per direction before a gap is declared', sizeArg, 64 * 1024 * 1024)
-    .option('-j, --jobs <n>', 'captures reported in parallel (default: the number of CPUs)', positiveInt)
+    .option('-j, --jobs <n>', 'up to n captures reported in parallel (default: the number of CPUs; a worker starts only when the work left is worth it)', positiveInt)
     .action(action(async (inputs: string[], opts: ReportOpts) => {
       boundHeapGrowth();
       if (!opts.html && !opts.json) throw new CliError('give --html OUT.html and/or --json OUT.json');
