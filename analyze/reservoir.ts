@@ -1,6 +1,8 @@
+import { doubleArray } from './diagnosis/double-fields.js';
 /** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
 export class Reservoir {
-  private readonly samples: number[] = [];
+  /** Of the double elements kind from the start (see diagnosis/double-fields.ts doubleArray). */
+  private readonly samples: number[] = doubleArray();
   /** Sorted copy of the samples, made on the first percentile after a change (a typed array sorts numerically, natively). */
   private sorted: Float64Array | null = null;
   private seen = 0;

@@ -12,7 +12,7 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
-import { doubleFields } from './double-fields.js';
+import { doubleFields, objectArray } from './double-fields.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
 /** Stalls listed per direction (the rest are counted). */
@@ -87,7 +87,8 @@ export class DirectionState {
    * the end decides whether it failed. */
   readonly failureCandidates = new Map<number, { seconds: number; firstEnd: number; firstEndN: number }>();
   /** Per subflow: its first transmissions not yet covered by DATA_ACK. */
-  readonly rings: SegmentRing[] = [];
+  /** Dense (null where a subflow sent nothing first in this direction), so reads stay in bounds. */
+  readonly rings: Array<SegmentRing | null> = objectArray();
   /** Waits (seconds) of segments delivered on their subflow for earlier data (reordering delay), and whom they waited for. */
   readonly holWaits = new Reservoir(2048);
   /** Seconds of waiting blamed on each subflow (index: subflow id). */
@@ -221,15 +222,17 @@ export class DirectionState {
 
   /** A new first transmission on `subflow` to remember until DATA_ACK covers it. */
   remember(start: number, end: number, relEnd: number, subflow: number, n: number): void {
-    let ring = this.rings[subflow];
-    if (!ring) ring = this.rings[subflow] = new SegmentRing();
+    const rings = this.rings;
+    while (rings.length <= subflow) rings.push(null);
+    let ring = rings[subflow];
+    if (ring === null) ring = rings[subflow] = new SegmentRing();
     ring.push(Math.max(start, 0), end, relEnd, subflow, n);
   }
 
   /** The subflow-level ACK of `subflow` reached relative sequence `ack`. */
   subflowAcked(subflow: number, ack: number): void {
-    const ring = this.rings[subflow];
-    if (ring !== undefined) ring.subflowAck(ack, this.now);
+    const ring = subflow < this.rings.length ? this.rings[subflow] : null;
+    if (ring !== null) ring.subflowAck(ack, this.now);
   }
 
   /** The ring and index of the oldest segment not covered by DATA_ACK (the one the receiver waits for), in
@@ -311,8 +314,8 @@ export class DirectionState {
 
   /** The subflow is closed (reset, or FIN with nothing left unacknowledged): its ring gives its memory back. */
   release(subflow: number, onlyIfEmpty: boolean): void {
-    const ring = this.rings[subflow];
-    if (ring && (!onlyIfEmpty || ring.size === 0)) ring.compact();
+    const ring = subflow < this.rings.length ? this.rings[subflow] : null;
+    if (ring !== null && (!onlyIfEmpty || ring.size === 0)) ring.compact();
   }
 
   private closePeriod(n: number): void {

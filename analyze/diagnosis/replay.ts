@@ -7,6 +7,7 @@
 import type { ControlKind, PacketObservation } from './observation.js';
 import { newObservation } from './observation.js';
 import { SessionDiagnoser } from './session-diagnoser.js';
+import { objectArray } from './double-fields.js';
 import { summarize, type DiagnosisResult, type SubflowLabel } from './summarize.js';
 
 /** Numbers per record. */
@@ -57,7 +58,7 @@ export interface SessionMeta {
 
 /** Replays records into session diagnosers and summarizes them. */
 export class DiagnosisReplay {
-  private readonly sessions: Array<SessionDiagnoser | undefined> = [];
+  private readonly sessions: Array<SessionDiagnoser | undefined> = objectArray();
   private readonly o = newObservation();
 
   /** Applies the first `count` records of `f`. */

@@ -4,6 +4,8 @@
  * data-level order, so the oldest entry is the lowest; across subflows they interleave out of order. Entries are addressed by a running id; the ring grows by
  * doubling up to MAX_SEGMENTS and then forgets its oldest entries (the diagnosis loses detail, not memory).
  */
+import { objectArray } from './double-fields.js';
+
 const FIRST_CAPACITY = 16;
 export const MAX_SEGMENTS = 8192;
 
@@ -124,7 +126,7 @@ export class SegmentRing {
 
 /** Keeps every stride-th item, doubling the stride (and dropping every other kept item) when full. */
 export class Decimated<T> {
-  items: T[] = [];
+  items: T[] = objectArray();
   total = 0;
   private stride = 1;
 

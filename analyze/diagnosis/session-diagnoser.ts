@@ -8,7 +8,7 @@ import { DirectionState, type SubflowLookup } from './direction-state.js';
 import { TCPF_ACK, TCPF_RST, TCPF_SYN, type ControlKind, type PacketObservation } from './observation.js';
 import { RTO_MIN_S, SubflowState, type SubflowDirState } from './subflow-state.js';
 import type { HandoverTrigger } from './types.js';
-import { doubleFields } from './double-fields.js';
+import { doubleArray, doubleFields, objectArray } from './double-fields.js';
 
 /** A change of which subflows carry data (MP_PRIO backup, FIN, REMOVE_ADDR) waiting for another subflow to carry new data. */
 interface PendingHandover {
@@ -33,14 +33,12 @@ const MAX_MANAGED = 64;
 const MAX_TIMEOUT_PACKETS = 8;
 
 export class SessionDiagnoser implements SubflowLookup {
-  readonly subflows: SubflowState[] = [];
+  readonly subflows: SubflowState[] = objectArray();
   readonly dirs: [DirectionState, DirectionState];
   /** Smallest RTT sample of any subflow (ms). */
   minRttMs = Infinity;
-  /** Whether a subflow's packets carry TCP timestamps (then RTT comes from them, not from Karn's rule). */
-  private readonly usesTs: boolean[] = [];
-  private readonly pending: PendingHandover[] = [];
-  readonly managed: ManagedHandover[] = [];
+  private readonly pending: PendingHandover[] = objectArray();
+  readonly managed: ManagedHandover[] = objectArray();
   finished = false;
   /** Subflows per direction that timed out since their last ACK progress (anyStuck is cheap when none). */
   private readonly timingOut: [number, number] = [0, 0];
@@ -123,7 +121,7 @@ export class SessionDiagnoser implements SubflowLookup {
     } else if (sf.synAckSeen && sf.handshakeRttMs < 0 && dir === sf.synDir && o.flags & TCPF_ACK) {
       sf.handshakeRttMs = (t - sf.synTime) * 1000;
     }
-    if (o.tsval >= 0) this.usesTs[o.subflow] = true;
+    if (o.tsval >= 0) sf.usesTs = true;
     if (o.flags & TCPF_RST && sf.rstTime < 0) { sf.rstTime = t; sf.rstN = o.n; }
 
     // Timestamps: one outstanding TSval per direction; the first echo of it gives this side's half of the RTT.
@@ -145,7 +143,7 @@ export class SessionDiagnoser implements SubflowLookup {
       if (o.ack > peer.ackedEnd && o.ack - peer.highestEnd < 1 << 30) {
         if (o.ack > peer.highestEnd) peer.highestEnd = o.ack;
         if (peer.karnEnd >= 0 && o.ack >= peer.karnEnd) {
-          if (!this.usesTs[o.subflow]) this.half(sf, peer, me, (t - peer.karnTime) * 1000, t, o.n);
+          if (!sf.usesTs) this.half(sf, peer, me, (t - peer.karnTime) * 1000, t, o.n);
           peer.karnEnd = -1;
         }
         peer.ackedEnd = o.ack;
@@ -153,7 +151,7 @@ export class SessionDiagnoser implements SubflowLookup {
         peer.lastAckAdvanceN = o.n;
         if (peer.timeoutsSinceProgress > 0) this.timingOut[dir ^ 1]--;
         peer.timeoutsSinceProgress = 0;
-        if (peer.timeoutPackets.length) peer.timeoutPackets = [];
+        if (peer.timeoutPackets.length) peer.timeoutPackets = doubleArray();
         peer.reinjectedAwaySinceProgress = false;
         peer.resumeTime = -1;
         if (peer.recoveryEnd >= 0 && o.ack >= peer.recoveryEnd) peer.recoveryEnd = -1;

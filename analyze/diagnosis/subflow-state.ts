@@ -2,7 +2,7 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
-import { doubleFields } from './double-fields.js';
+import { doubleArray, doubleFields } from './double-fields.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
@@ -43,7 +43,7 @@ export class SubflowDirState {
   recoveryEnd = -1;
   /** Since the last ACK progress: timeout retransmissions, and whether this subflow's data was reinjected elsewhere. */
   timeoutsSinceProgress = 0;
-  timeoutPackets: number[] = [];
+  timeoutPackets: number[] = doubleArray();
   reinjectedAwaySinceProgress = false;
   /** First delivery (DATA_ACK progress) of this subflow's data through a reinjection on another subflow since progress. */
   resumeTime = -1;
@@ -73,6 +73,8 @@ export class SubflowState {
   rttMin = Infinity;
   readonly rttSeries = new Decimated<RttPoint>(RTT_SERIES_POINTS);
   backup = false;
+  /** Its packets carry TCP timestamps (then RTT comes from them, not from Karn's rule). */
+  usesTs = false;
   /** Handshake: SYN time and direction, SYN/ACK seen, and the RTT it gave (ms, -1 unknown): free of queueing. */
   synTime = -1;
   synDir = 0;
