@@ -1,7 +1,7 @@
-import { doubleArray } from './diagnosis/double-fields.js';
+import { doubleArray } from './v8-arrays.js';
 /** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
 export class Reservoir {
-  /** Of the double elements kind from the start (see diagnosis/double-fields.ts doubleArray). */
+  /** Of the double elements kind from the start (v8-arrays.ts). */
   private readonly samples: number[] = doubleArray();
   /** Sorted copy of the samples, made on the first percentile after a change (a typed array sorts numerically, natively). */
   private sorted: Float64Array | null = null;

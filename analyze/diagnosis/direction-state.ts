@@ -12,7 +12,8 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
-import { doubleFields, objectArray } from './double-fields.js';
+import { doubleFields } from './double-fields.js';
+import { objectArray } from '../v8-arrays.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
 /** Stalls listed per direction (the rest are counted). */
@@ -86,8 +87,8 @@ export class DirectionState {
   /** Stall seconds blamed on a failure of each subflow (and when the first such stall ended), kept apart until
    * the end decides whether it failed. */
   readonly failureCandidates = new Map<number, { seconds: number; firstEnd: number; firstEndN: number }>();
-  /** Per subflow: its first transmissions not yet covered by DATA_ACK. */
-  /** Dense (null where a subflow sent nothing first in this direction), so reads stay in bounds. */
+  /** Per subflow: its first transmissions not yet covered by DATA_ACK; dense (null where a subflow sent nothing
+   * first in this direction), so reads stay in bounds. */
   readonly rings: Array<SegmentRing | null> = objectArray();
   /** Waits (seconds) of segments delivered on their subflow for earlier data (reordering delay), and whom they waited for. */
   readonly holWaits = new Reservoir(2048);

@@ -7,7 +7,7 @@
 import type { ControlKind, PacketObservation } from './observation.js';
 import { newObservation } from './observation.js';
 import { SessionDiagnoser } from './session-diagnoser.js';
-import { objectArray } from './double-fields.js';
+import { objectArray } from '../v8-arrays.js';
 import { summarize, type DiagnosisResult, type SubflowLabel } from './summarize.js';
 
 /** Numbers per record. */

@@ -4,7 +4,7 @@
  * data-level order, so the oldest entry is the lowest; across subflows they interleave out of order. Entries are addressed by a running id; the ring grows by
  * doubling up to MAX_SEGMENTS and then forgets its oldest entries (the diagnosis loses detail, not memory).
  */
-import { objectArray } from './double-fields.js';
+import { objectArray } from '../v8-arrays.js';
 
 const FIRST_CAPACITY = 16;
 export const MAX_SEGMENTS = 8192;

@@ -2,7 +2,8 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
-import { doubleArray, doubleFields } from './double-fields.js';
+import { doubleFields } from './double-fields.js';
+import { doubleArray } from '../v8-arrays.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
