@@ -12,7 +12,8 @@
 # The router forwards between a veth (client side) and a TUN device; tools/tun_relay.py joins the router's
 # TUN to the server's TUN and holds packets for a fixed one-way delay per direction (this kernel has no netem).
 # The client connects to 10.11.0.2 (path 1); the server announces 10.12.0.2 (ADD_ADDR, signal endpoint) and the
-# client joins it over path 2. What the network does to the traffic (delay, nftables drops, NAT, option
+# client joins it over path 2 (scenario ipv6: the same plan in fd00:: addresses, see a_client and the others
+# below). What the network does to the traffic (delay, nftables drops, NAT, option
 # stripping, payload rewriting) happens between the two capture points:
 #   A = <scenario>-a.pcap: client namespace, on c1 and c2 (Ethernet), merged with mergecap;
 #   B = <scenario>-b.pcap: server namespace, on t1 and t2 (raw IP), merged with mergecap.

@@ -1,9 +1,10 @@
 /**
  * When the fleet pool starts another worker: only when the work not yet started, shared among the jobs already
  * running, is worth the start-up of one more. A worker's start-up is not its boot (tens of ms) but its warm-up:
- * V8 compiles the same hot code again in every process (about 1.5 s of background CPU on the two cores of the
- * benchmark machine), so on the benchmark's fleet of 304 small captures (110 MB) `check --jobs 2` took 1.65 s
- * against 1.31 s for `--jobs 1`, while on 200 captures of 28k packets (714 MB) it won (BENCHMARKS.md).
+ * V8 compiles the same hot code again in every process (on the two cores of the benchmark machine, check of the
+ * 714 MB fleet below took 2.6 s of CPU on one job and 3.2-3.6 s on two), so on the benchmark's fleet of 304
+ * small captures (110 MB) `check --jobs 2` took 1.65 s against 1.31 s for `--jobs 1`, while on 200 captures of
+ * 28k packets (714 MB) it won (BENCHMARKS.md).
  *
  * The work is estimated from the captures' sizes, in seconds of one job at reference speeds of `check` measured
  * on that machine (analyze and report took 1.1 to 1.2 times as long; export 4 to 10 times, but a second job did
