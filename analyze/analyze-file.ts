@@ -8,7 +8,6 @@ import { TimeOrderer } from '../dissect/time-order.js';
 import { HashOffload } from './hash-offload.js';
 import { AnalysisEngine, DEFAULT_ENGINE_OPTIONS, type EngineListener, type EngineOptions } from './engine.js';
 import { DiagnosisCollector } from './diagnosis/feed.js';
-import { DiagnosisOffload } from './diagnosis/offload.js';
 
 export interface AnalyzeFileResult {
   engine: AnalysisEngine;
@@ -35,12 +34,6 @@ export interface AnalyzeHooks {
   diagnosis?: boolean;
   /** Read a plain file with blocking reads (fleet workers: nothing else waits on the thread). */
   blockingReads?: boolean;
-  /**
-   * Diagnose on a worker thread, beside the analysis (diagnosis/offload.ts; default false: a caller that already
-   * runs analyses in parallel keeps it in place). Same results. A number: records per batch (default 8192; the
-   * worker starts only when the first batch is full, so tests give small batches).
-   */
-  diagnosisWorker?: boolean | number;
 }
 
 export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {}, hooks: AnalyzeHooks = {}): Promise<AnalyzeFileResult> {
@@ -49,19 +42,17 @@ export async function analyzeFile(file: string, opts: Partial<EngineOptions> = {
   // sha256 of the data-level streams runs on a worker thread, beside the analysis.
   const pool = new HashOffload();
   engine.hashOffload = pool;
-  const dw = hooks.diagnosisWorker;
-  const offload = hooks.diagnosis === false || dw === undefined || dw === false ? null : DiagnosisOffload.create(dw === true ? undefined : dw);
   try {
-    return await run(file, engine, hooks, offload);
+    return await run(file, engine, hooks);
   } finally {
-    await Promise.all([pool.close(), offload?.close()]);
+    await pool.close();
   }
 }
 
-async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks, offload: DiagnosisOffload | null): Promise<AnalyzeFileResult> {
+async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks): Promise<AnalyzeFileResult> {
   const p = newDecodedPacket();
   const onRecord = hooks.onRecord;
-  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector(engine, offload);
+  const diagnosis = hooks.diagnosis === false ? undefined : new DiagnosisCollector(engine);
   const analyze = (rec: CaptureRecord): void => {
     engine.push(rec, decodePacketInChunk(rec, p));
     if (onRecord) onRecord(rec, engine, p);
@@ -83,6 +74,6 @@ async function run(file: string, engine: AnalysisEngine, hooks: AnalyzeHooks, of
   const late = (orderer as TimeOrderer | null)?.late ?? 0;
   if (late > 0) hooks.onWarning?.(`${late} packets were more than 2 s out of time order across interfaces and were analyzed late`);
   engine.finish();
-  await Promise.all([engine.settle(), diagnosis?.settle()]);
+  await engine.settle();
   return { engine, format: summary.format, compression: summary.compression, truncated: summary.truncated, diagnosis };
 }

@@ -6,10 +6,14 @@ export class Reservoir {
   /** Sorted copy of the samples, made on the first percentile after a change (a typed array sorts numerically, natively). */
   private sorted: Float64Array | null = null;
   private seen = 0;
-  private state = 0x9e3779b9;
-  max = 0;
+  /** As a signed 32-bit integer (a small integer to V8; the xorshift works on 32 bits either way). */
+  private state = 0x9e3779b9 | 0;
+  max = 0.5;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    // A double from the start (see diagnosis/double-fields.ts), as the samples are.
+    this.max = 0;
+  }
 
   add(v: number): void {
     this.seen++;

@@ -22,7 +22,7 @@ export interface AnalyzeOptions {
 
 export async function runAnalyze(file: string, opts: AnalyzeOptions): Promise<void> {
   const bar = progressBar(file, 'analyzing');
-  const res = await analyzeFile(file, opts.engine, { onWarning: warn, onProgress: bar.onProgress, maxRecordBytes: opts.maxRecordBytes, diagnosisWorker: true }).finally(bar.done);
+  const res = await analyzeFile(file, opts.engine, { onWarning: warn, onProgress: bar.onProgress, maxRecordBytes: opts.maxRecordBytes }).finally(bar.done);
   const report = fileReport(res, file, opts.version);
   const text = opts.json ? JSON.stringify(report, null, 2) + '\n' : formatSummary(report, opts.color, { absoluteTime: opts.absolute, absoluteSeq: opts.absoluteSeq });
   if (opts.output) writeFileAtomic(opts.output, text);

@@ -12,3 +12,14 @@ export function doubleFields(o: object, keys: readonly string[]): void {
     r[k] = v;
   }
 }
+
+/**
+ * doubleFields for every own number field of `o` but `except`. Sequence numbers, data offsets and byte counts
+ * become doubles too: a value from the engine may be a heap number even when it is an integer (a 64-bit DSN
+ * made relative, a 32-bit TSval), and code that has not been optimized yet stores it as one, which changes the
+ * field's kind as a fraction would. Call it at the end of the constructor.
+ */
+export function numberFieldsAsDoubles(o: object, except: readonly string[] = []): void {
+  const r = o as Record<string, unknown>;
+  doubleFields(o, Object.keys(r).filter((k) => typeof r[k] === 'number' && !except.includes(k)));
+}

@@ -3,7 +3,8 @@
  * observation is filled (a reused object) from the engine's PacketAnalysis (relative sequence numbers, scaled
  * window, DSN, DATA_ACK) and the engine's walk of the TCP options (timestamps, SACK blocks). Session events (RST,
  * FIN, REMOVE_ADDR, MP_PRIO) become control events. Headers only: never payload. The session diagnosers run
- * here, or on a worker thread (offload.ts) fed the same observations as records.
+ * here, in the analysis thread: on a worker thread (fed the observations as records) the diagnosis took the
+ * same wall time and 0.7 s more CPU on the 1.4M-packet benchmark (BENCHMARKS.md).
  */
 import type { DecodedPacket } from '../../dissect/packet.js';
 import type { CaptureRecord } from '../../dissect/record.js';
@@ -11,8 +12,6 @@ import type { AnalysisEngine } from '../engine.js';
 import type { Session } from '../model.js';
 import type { PacketAnalysis, PacketObserver } from '../packet-analysis.js';
 import { newObservation, type ControlKind } from './observation.js';
-import type { DiagnosisOffload } from './offload.js';
-import type { SessionMeta } from './replay.js';
 import { SessionDiagnoser } from './session-diagnoser.js';
 import { summarize, type DiagnosisResult } from './summarize.js';
 
@@ -25,14 +24,8 @@ export class DiagnosisCollector implements PacketObserver {
   private readonly o = newObservation();
   /** The diagnosis finds reinjections itself and takes conflicts from the streams: no first-copy log needed. */
   readonly copies = false;
-  /** Sessions with observations, when they go to the offload. */
-  private readonly offloaded: boolean[] = [];
-
-  /**
-   * Observes `engine` from its next packet on. With `offload`, the session diagnosers run on its worker thread:
-   * await `settle()` after the engine's `finish()`, before asking for results.
-   */
-  constructor(private readonly engine: AnalysisEngine, private readonly offload: DiagnosisOffload | null = null) {
+  /** Observes `engine` from its next packet on. */
+  constructor(private readonly engine: AnalysisEngine) {
     engine.observe(this);
   }
 
@@ -41,22 +34,15 @@ export class DiagnosisCollector implements PacketObserver {
     const s = this.engine.sessions[a.session];
     if (!s) return;
     this.fill(p, a, s.fallback);
-    const off = this.offload;
-    if (off !== null) {
-      this.offloaded[a.session] = true;
-      off.observation(a.session, this.o);
-    } else {
-      let d = this.sessions[a.session];
-      if (!d) d = this.sessions[a.session] = new SessionDiagnoser(a.session);
-      d.observe(this.o);
-    }
+    let d = this.sessions[a.session];
+    if (!d) d = this.sessions[a.session] = new SessionDiagnoser(a.session);
+    d.observe(this.o);
     if (s.events.length > (this.eventsSeen[s.id] ?? 0)) this.controls(s);
   }
 
   /** A control event of session `s`, to its diagnoser. */
   private control(s: Session, kind: ControlKind, subflow: number, t: number, n: number): void {
-    if (this.offload !== null) this.offload.control(s.id, kind, subflow, t, n);
-    else this.sessions[s.id]!.control(kind, subflow, t, n);
+    this.sessions[s.id]!.control(kind, subflow, t, n);
   }
 
   private fill(p: DecodedPacket, a: PacketAnalysis, fallback: boolean): void {
@@ -133,21 +119,12 @@ export class DiagnosisCollector implements PacketObserver {
   result(s: Session): DiagnosisResult | null {
     const done = this.results.get(s.id);
     if (done) return done;
-    // With an offload every result was made by settle().
-    if (this.offload !== null) return null;
     const d = this.sessions[s.id];
     if (!d) return null;
-    const meta = sessionMeta(s);
-    for (const b of meta.backup) d.subflow(b.id).backup ||= b.backup;
-    return this.keep(s, summarize(d, meta.labels));
-  }
-
-  /** With an offload: after the engine's `finish()`, collects every session's result from the worker. */
-  async settle(): Promise<void> {
-    if (this.offload === null) return;
-    const sessions = this.engine.sessions.filter((s) => this.offloaded[s.id] === true && !this.results.has(s.id));
-    const results = await this.offload.results(sessions.map(sessionMeta));
-    sessions.forEach((s, i) => { const r = results[i]; if (r) this.keep(s, r); });
+    const labels = s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup }));
+    // Backup flags from MP_JOIN and MP_PRIO as the engine saw them.
+    for (const l of labels) d.subflow(l.id).backup ||= l.backup;
+    return this.keep(s, summarize(d, labels));
   }
 
   /** Adds the conflict marks to a session's result and keeps it. */
@@ -166,13 +143,4 @@ export class DiagnosisCollector implements PacketObserver {
     this.results.set(s.id, r);
     return r;
   }
-}
-
-/** The backup flags and labels of a session's subflows, as the end of its diagnosis needs them. */
-function sessionMeta(s: Session): SessionMeta {
-  return {
-    id: s.id,
-    backup: s.subflows.map((c) => ({ id: c.subflowId, backup: c.dirs[0].backup || c.dirs[1].backup })),
-    labels: s.subflows.map((c) => ({ id: c.subflowId, client: c.sessionDirOfDir0 === 1 ? c.serverText : c.clientText, backup: c.dirs[0].backup || c.dirs[1].backup })),
-  };
 }

@@ -2,16 +2,15 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
-import { doubleFields } from './double-fields.js';
+import { numberFieldsAsDoubles } from './double-fields.js';
 import { doubleArray } from '../v8-arrays.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
 export const RTT_SERIES_POINTS = 400;
 
-/** Fields of SubflowDirState holding times, durations or TSvals (see doubleFields). */
-const DIR_DOUBLE_FIELDS = ['lastAckAdvance', 'lastAckSeen', 'lastSend', 'firstNewData', 'lastNewData', 'karnTime', 'tsPending', 'tsPendingTime',
-  'tsNextAllowed', 'halfRttMs', 'resumeTime'];
+/** Number fields of SubflowDirState that only ever hold small integers (the others hold doubles from the start: double-fields.ts). */
+const DIR_INT_FIELDS = ['lastAckAdvanceN', 'retransmissions', 'lossEvents', 'timeouts', 'timeoutsSinceProgress', 'resumeTo', 'resumeN', 'sackBlocks'];
 
 /** One direction of a subflow, named by the data-level direction of its sender. */
 export class SubflowDirState {
@@ -58,7 +57,7 @@ export class SubflowDirState {
   newBytes = 0;
 
   constructor() {
-    doubleFields(this, DIR_DOUBLE_FIELDS);
+    numberFieldsAsDoubles(this, DIR_INT_FIELDS);
   }
 
   get inFlight(): number {
@@ -88,7 +87,7 @@ export class SubflowState {
   removedN = 0;
 
   constructor(readonly id: number) {
-    doubleFields(this, ['synTime', 'handshakeRttMs', 'rstTime', 'removedTime']);
+    numberFieldsAsDoubles(this, ['id', 'synDir', 'rstN', 'removedN']);
   }
 
   /** The RTT of the path without load: the handshake's, else the smallest sample (ms), NaN when unknown. */
