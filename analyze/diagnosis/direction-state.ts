@@ -12,7 +12,7 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
-import { numberFieldsAsDoubles } from './double-fields.js';
+import { doubleFields, taggedFields } from './double-fields.js';
 import { objectArray } from '../v8-arrays.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
@@ -24,8 +24,10 @@ const ACK_POINTS = 1500;
 
 const IDLE = 0, SENDING = 1, RWND = 2;
 
-/** Number fields that only ever hold small integers (the others hold doubles from the start: double-fields.ts). */
-const INT_FIELDS = ['dir', 'cls', 'periodStartN', 'retxSubflow', 'retxN', 'stallsNotListed'];
+/** Fields holding times or seconds, and data offsets or byte counts (double-fields.ts). */
+const DOUBLE_FIELDS = ['now', 'firstTime', 'lastData', 'lastProgress', 'sending', 'rwnd', 'idle', 'stalled', 'idleAtActiveEnd', 'sendAtActiveEnd',
+  'rwndAtActiveEnd', 'lastTick', 'periodStart', 'periodSend', 'periodRwnd'];
+const TAGGED_FIELDS = ['sndMax', 'dataAck', 'edge', 'mss', 'reinjectedBytes', 'wastedBytes'];
 
 /** What the direction needs to know about subflows (implemented by the session diagnoser). */
 export interface SubflowLookup {
@@ -109,7 +111,8 @@ export class DirectionState {
   readonly acks = new Decimated<AckPoint>(ACK_POINTS);
 
   constructor(readonly dir: 0 | 1, private readonly subflows: SubflowLookup) {
-    numberFieldsAsDoubles(this, INT_FIELDS);
+    doubleFields(this, DOUBLE_FIELDS);
+    taggedFields(this, TAGGED_FIELDS);
   }
 
   private classify(): number {

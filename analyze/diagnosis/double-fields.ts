@@ -1,8 +1,14 @@
 /**
- * Makes the named number fields of `o` hold doubles from its construction on. V8 stores a field as a small
- * integer until it first gets a fraction; then the object's hidden class changes, and optimized code built for
- * the old one is thrown away ("wrong map" deoptimization, then a recompilation) in the middle of a run. Times
- * and durations start as -1 or 0 but become fractions at the first packet: give them their final kind at once.
+ * Gives number fields their final kind at construction. V8 keeps a field's kind in the object's hidden class: a
+ * field that started as a small integer changes kind when it first gets a fraction, or an integer that arrives
+ * as a heap number (a 64-bit DSN made relative, a value the engine computed as a double, a value read before
+ * its code was optimized), and optimized code built for the old class is thrown away ("wrong map"
+ * deoptimization, then a recompilation) in the middle of a run.
+ */
+
+/**
+ * Times and durations: fields of kind double, updated in place. (Never pass one to a call that V8 does not
+ * inline: the argument is boxed, a heap allocation per call; read it from a field instead.)
  */
 export function doubleFields(o: object, keys: readonly string[]): void {
   const r = o as Record<string, number>;
@@ -14,12 +20,14 @@ export function doubleFields(o: object, keys: readonly string[]): void {
 }
 
 /**
- * doubleFields for every own number field of `o` but `except`. Sequence numbers, data offsets and byte counts
- * become doubles too: a value from the engine may be a heap number even when it is an integer (a 64-bit DSN
- * made relative, a 32-bit TSval), and code that has not been optimized yet stores it as one, which changes the
- * field's kind as a fraction would. Call it at the end of the constructor.
+ * Sequence numbers, data offsets and byte counts: fields of the general kind, which hold small integers as they
+ * are (free to pass as arguments) and anything larger as a heap number, without changing the class.
  */
-export function numberFieldsAsDoubles(o: object, except: readonly string[] = []): void {
+export function taggedFields(o: object, keys: readonly string[]): void {
   const r = o as Record<string, unknown>;
-  doubleFields(o, Object.keys(r).filter((k) => typeof r[k] === 'number' && !except.includes(k)));
+  for (const k of keys) {
+    const v = r[k];
+    r[k] = null;
+    r[k] = v;
+  }
 }

@@ -8,7 +8,7 @@ import { DirectionState, type SubflowLookup } from './direction-state.js';
 import { TCPF_ACK, TCPF_RST, TCPF_SYN, type ControlKind, type PacketObservation } from './observation.js';
 import { RTO_MIN_S, SubflowState, type SubflowDirState } from './subflow-state.js';
 import type { HandoverTrigger } from './types.js';
-import { numberFieldsAsDoubles } from './double-fields.js';
+import { doubleFields } from './double-fields.js';
 import { doubleArray, objectArray } from '../v8-arrays.js';
 
 /** A change of which subflows carry data (MP_PRIO backup, FIN, REMOVE_ADDR) waiting for another subflow to carry new data. */
@@ -48,7 +48,7 @@ export class SessionDiagnoser implements SubflowLookup {
 
   constructor(readonly id: number) {
     this.dirs = [new DirectionState(0, this), new DirectionState(1, this)];
-    numberFieldsAsDoubles(this, ['id']);
+    doubleFields(this, ['now', 'minRttMs']);
   }
 
   subflow(id: number): SubflowState {

@@ -2,15 +2,17 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
-import { numberFieldsAsDoubles } from './double-fields.js';
+import { doubleFields, taggedFields } from './double-fields.js';
 import { doubleArray } from '../v8-arrays.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
 export const RTT_SERIES_POINTS = 400;
 
-/** Number fields of SubflowDirState that only ever hold small integers (the others hold doubles from the start: double-fields.ts). */
-const DIR_INT_FIELDS = ['lastAckAdvanceN', 'retransmissions', 'lossEvents', 'timeouts', 'timeoutsSinceProgress', 'resumeTo', 'resumeN', 'sackBlocks'];
+/** Fields of SubflowDirState holding times, durations or TSvals, and sequence numbers or byte counts (double-fields.ts). */
+const DIR_DOUBLE_FIELDS = ['lastAckAdvance', 'lastAckSeen', 'lastSend', 'firstNewData', 'lastNewData', 'karnTime', 'tsPending', 'tsPendingTime',
+  'tsNextAllowed', 'halfRttMs', 'resumeTime'];
+const DIR_TAGGED_FIELDS = ['highestEnd', 'ackedEnd', 'window', 'karnEnd', 'recoveryEnd', 'maxInFlight', 'lastDataEnd', 'newBytes'];
 
 /** One direction of a subflow, named by the data-level direction of its sender. */
 export class SubflowDirState {
@@ -57,7 +59,8 @@ export class SubflowDirState {
   newBytes = 0;
 
   constructor() {
-    numberFieldsAsDoubles(this, DIR_INT_FIELDS);
+    doubleFields(this, DIR_DOUBLE_FIELDS);
+    taggedFields(this, DIR_TAGGED_FIELDS);
   }
 
   get inFlight(): number {
@@ -87,7 +90,7 @@ export class SubflowState {
   removedN = 0;
 
   constructor(readonly id: number) {
-    numberFieldsAsDoubles(this, ['id', 'synDir', 'rstN', 'removedN']);
+    doubleFields(this, ['rttMin', 'synTime', 'handshakeRttMs', 'rstTime', 'removedTime']);
   }
 
   /** The RTT of the path without load: the handshake's, else the smallest sample (ms), NaN when unknown. */
