@@ -191,3 +191,27 @@ describe('remove-addr.pcap (REMOVE_ADDR of the 10.0.3.1 subflow mid-transfer)', 
     }
   });
 });
+
+describe('bytes acknowledged on their subflow but not by DATA_ACK (public tcpdump mptcp-aa-v1.pcap)', () => {
+  it('the s2c stalls are loss recovery at the receiver\'s data level, not on the path', async () => {
+    // tcpdump's decode (captures/public/tcpdump/expected/mptcp-aa-v1.out): packet 8 carries DSN D (16 bytes,
+    // subflow seq 1:17); packet 9 acknowledges subflow seq 17 but its DATA_ACK is still D; packet 10 sends DSN D
+    // again on subflow seq 17:33, and only packet 11's DATA_ACK (D + 16) covers it, 205 ms after packet 9.
+    const golden = readFileSync('captures/public/tcpdump/expected/mptcp-aa-v1.out', 'utf8').split('\n');
+    const line = (n: number) => golden.find((l) => l.trimStart().startsWith(`${n} `))!;
+    const dsn = /dss ack \d+ seq (\d+) subseq 1 len 16/.exec(line(8))![1];
+    expect(line(9)).toContain(`ack 17,`);
+    expect(line(9)).toContain(`dss ack ${dsn}]`);
+    expect(line(10)).toContain(`seq ${dsn} subseq 17 len 16`);
+    expect(line(11)).toContain(`dss ack ${BigInt(dsn) + 16n}]`);
+    const file = 'captures/public/tcpdump/mptcp-aa-v1.pcap';
+    const res = await analyzeFile(file);
+    const r = buildReport(res.engine, { file, format: res.format, truncated: res.truncated, version: 'test' }, res.diagnosis);
+    const d = r.sessions[0].diagnosis!;
+    const first = d.s2c!.stalls[0];
+    expect(first.cause).toBe('loss-recovery');
+    expect(first.packets).toEqual(expect.arrayContaining([9, 10, 11]));
+    const stalled = d.findings.find((f) => f.code === 'DATA_STALLED' && f.dir === 's2c')!;
+    expect(stalled.message).toContain('early on, but DATA_ACK did not cover them until they were sent again: lost at the receiver\'s data level, not on the path');
+  });
+});

@@ -182,4 +182,27 @@ describe('data-level timeline', () => {
     expect(r.diagnosis.handovers).toEqual([]);
     expect(r.subflows[0].failed).toBeNull();
   });
+
+  it('bytes acknowledged on their subflow but never by DATA_ACK: a stall of unknown cause, the lag named', () => {
+    const f = new Feed();
+    f.data(0, 0, 1, 0, 1000);
+    f.ack(0.01, 0, 1001, 0); // the subflow has the bytes; DATA_ACK stays at 0
+    f.ack(0.5, 0, 1001, 1000); // nothing was sent again, yet DATA_ACK moves 490 ms later
+    const r = f.result();
+    expect(r.diagnosis.c2s!.stalls[0]).toMatchObject({ cause: 'unknown', subflow: 0 });
+    const stalled = r.diagnosis.findings.find((x) => x.code === 'DATA_STALLED')!;
+    expect(stalled.message).toContain("DATA_ACK did not cover them: the receiver's data-level acknowledgment lagged, nothing was lost on the path");
+  });
+
+  it('the same bytes sent again before DATA_ACK covers them: loss recovery, lost at the receiver\'s data level', () => {
+    const f = new Feed();
+    f.data(0, 0, 1, 0, 1000);
+    f.ack(0.01, 0, 1001, 0);
+    f.data(0.4, 0, 1001, 0, 1000); // the sender's MPTCP retransmission: the same data offset, new subflow bytes
+    f.ack(0.41, 0, 2001, 1000);
+    const r = f.result();
+    expect(r.diagnosis.c2s!.stalls[0]).toMatchObject({ cause: 'loss-recovery', subflow: 0 });
+    const stalled = r.diagnosis.findings.find((x) => x.code === 'DATA_STALLED')!;
+    expect(stalled.message).toContain("until they were sent again: lost at the receiver's data level, not on the path");
+  });
 });

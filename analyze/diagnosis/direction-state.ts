@@ -84,6 +84,14 @@ export class DirectionState {
   private retxN = 0;
   readonly stalls: Stall[] = [];
   stallsNotListed = 0;
+  /**
+   * Stalls whose awaited bytes the receiver had acknowledged on their subflow early on but not by DATA_ACK:
+   * recovered by sending them again (loss-recovery, the loss at the receiver's data level), or not explained by
+   * anything sent (cause unknown); and the subflow of the last one.
+   */
+  dataLevelLossStalls = 0;
+  dataAckLagStalls = 0;
+  dataAckLagSubflow = -1;
   readonly stalledByCause: Record<StallCause, number> = { 'path-failure': 0, 'loss-recovery': 0, 'head-of-line': 0, 'receive-window': 0, 'sender-idle': 0, unknown: 0 };
   /** Stall seconds blamed on a failure of each subflow (and when the first such stall ended), kept apart until
    * the end decides whether it failed. */
@@ -357,8 +365,19 @@ export class DirectionState {
       const reinjected = (flags & SEG_REINJECTED) !== 0 && ring.fixSubflow[i] !== x;
       // Waiting for data its subflow never delivered, reinjected elsewhere or with that subflow timing out: a
       // failure candidate, confirmed at the end when the subflow failed (else loss recovery).
-      if (ring.subflowAckedAt[i] < 0 && (reinjected || this.subflows.inTrouble(x, this.dir))) { cause = 'path-failure'; subflow = x; }
-      else if (flags & (SEG_RETRANSMITTED | SEG_REINJECTED)) { cause = 'loss-recovery'; subflow = x; }
+      const ackedAt = ring.subflowAckedAt[i];
+      // The receiver acknowledged the bytes on their subflow in the first half of the stall, yet its DATA_ACK
+      // did not cover them: they reached the receiver; its data level did not take them (or did not say so).
+      const ackLag = ackedAt >= 0 && ackedAt - this.periodStart < (t - this.periodStart) / 2;
+      if (ackLag) this.dataAckLagSubflow = x;
+      if (ackedAt < 0 && (reinjected || this.subflows.inTrouble(x, this.dir))) { cause = 'path-failure'; subflow = x; }
+      else if (flags & (SEG_RETRANSMITTED | SEG_REINJECTED)) {
+        // Sent again, and DATA_ACK moved after that: lost at the receiver's data level when ackLag, not on the path.
+        cause = 'loss-recovery';
+        subflow = x;
+        if (ackLag) this.dataLevelLossStalls++;
+      }
+      else if (ackLag) { subflow = x; this.dataAckLagStalls++; }
       else if (this.retxSubflow >= 0) { cause = 'loss-recovery'; subflow = this.retxSubflow; packets.push(this.retxN); }
       else if (this.deliveredBeyond(x)) { cause = 'head-of-line'; subflow = x; }
       else if (this.periodRwnd > this.periodSend) cause = 'receive-window';

@@ -117,9 +117,12 @@ export function summarize(d: SessionDiagnoser, labels: SubflowLabel[]): Diagnosi
       const top = causes[0] ?? 'unknown';
       const blamed = dd.stalls.filter((x) => x.cause === top && x.subflow !== null).map((x) => x.subflow as number);
       const who = blamed.length ? `, mostly on ${label(mostCommon(blamed))}` : '';
+      const lagged = st.dataLevelLossStalls + st.dataAckLagStalls;
+      const lag = lagged === 0 ? '' : `; in ${lagged} of them the receiver had acknowledged the awaited bytes on ${label(st.dataAckLagSubflow)} early on, but DATA_ACK did not cover them${
+        st.dataAckLagStalls === 0 ? ' until they were sent again: lost at the receiver\'s data level, not on the path' : st.dataLevelLossStalls === 0 ? ': the receiver\'s data-level acknowledgment lagged, nothing was lost on the path' : ' (sent again, or not)'}`;
       const first = dd.stalls[0];
       const last = dd.stalls[dd.stalls.length - 1];
-      findings.push({ severity: 'warning', code: 'DATA_STALLED', message: `${dir}: in-order delivery stalled ${pct(dd.shares.stalled)} of the active time (${span(dd.activeSeconds)}) in ${dd.stalls.length + dd.stallsNotListed} stall(s), longest ${ms(Math.max(...dd.stalls.map((x) => x.durationMs)))}; cause: ${causes.map((c) => `${c} ${span(dd.stalledSeconds[c])}`).join(', ')}${who}`, packets: [...new Set(dd.stalls.flatMap((x) => x.packets))].sort((a, b) => a - b).slice(0, 20), session: d.id, dir, ...(first ? { start: first.start, end: last.end } : {}) });
+      findings.push({ severity: 'warning', code: 'DATA_STALLED', message: `${dir}: in-order delivery stalled ${pct(dd.shares.stalled)} of the active time (${span(dd.activeSeconds)}) in ${dd.stalls.length + dd.stallsNotListed} stall(s), longest ${ms(Math.max(...dd.stalls.map((x) => x.durationMs)))}; cause: ${causes.map((c) => `${c} ${span(dd.stalledSeconds[c])}`).join(', ')}${who}${lag}`, packets: [...new Set(dd.stalls.flatMap((x) => x.packets))].sort((a, b) => a - b).slice(0, 20), session: d.id, dir, ...(first ? { start: first.start, end: last.end } : {}) });
     }
     if (dd.shares.receiveWindowLimited > RWND_SHARE) {
       findings.push({ severity: 'warning', code: 'RECEIVE_WINDOW_LIMITED', message: `${dir}: the receiver's window (DATA_ACK + window) was full ${pct(dd.shares.receiveWindowLimited)} of the active time (${span(dd.activeSeconds)}): the receiver's buffer, not the paths, limited the transfer`, packets: windowEvidence(st), session: d.id, dir, start: dd.start, end: dd.end });
