@@ -35,7 +35,7 @@ TRIES=${TRIES:-3}
 
 ALL_SCENARIOS=(v1-two-subflows v1-four-subflows-addaddr v1-checksum v1-ipv6 fallback fastclose
   mp-prio remove-addr two-interfaces small-snaplen lossy checksum-rewrite sll-any
-  diag-clean diag-path-failure diag-backup-failure diag-asymmetry diag-small-rcvbuf diag-app-limited)
+  diag-clean diag-path-failure diag-path-failure-server diag-backup-failure diag-asymmetry diag-small-rcvbuf diag-app-limited)
 
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${ALL_SCENARIOS[@]}"; exit 0; fi
 if [[ $(id -u) -ne 0 ]]; then echo "must run as root (network namespaces)" >&2; exit 1; fi
@@ -162,6 +162,7 @@ saddr() { if [[ $FAM == 4 ]]; then echo "10.0.$1.2"; else echo "fd00:$1::2"; fi;
 # ---------------------------------------------------------------- capture
 # cap_start MODE SNAPLEN IFACE...   MODE: pcap (tcpdump per iface, merged) |
 #                                         pcapng (dumpcap, one file) | any
+# Captures in the client namespace, or in $CAP_NS (the server's: interfaces s1..sN).
 CAP_PIDS=(); CAP_LOGS=(); CAP_FILES=(); CAP_MODE=""
 cap_start() {
   local mode=$1 snap=$2 i; shift 2
@@ -171,7 +172,7 @@ cap_start() {
       local ifs=("$@"); [[ $mode == any ]] && ifs=(any)
       for i in "${ifs[@]}"; do
         local lt=(); [[ $mode == any ]] && lt=(-y LINUX_SLL2)
-        xbg ip netns exec "$C" tcpdump -n -i "$i" "${lt[@]+"${lt[@]}"}" -s "$snap" -B 32768 --immediate-mode -U -w "$WORK/cap-$i.pcap" tcp 2>"$WORK/cap-$i.log"
+        xbg ip netns exec "${CAP_NS:-$C}" tcpdump -n -i "$i" "${lt[@]+"${lt[@]}"}" -s "$snap" -B 32768 --immediate-mode -U -w "$WORK/cap-$i.pcap" tcp 2>"$WORK/cap-$i.log"
         CAP_PIDS+=("$LASTPID"); CAP_LOGS+=("$WORK/cap-$i.log"); CAP_FILES+=("$WORK/cap-$i.pcap")
       done
       for i in "${CAP_LOGS[@]}"; do wait_for 10 grep -q "listening on" "$i"; done
@@ -474,6 +475,7 @@ sc_sll-any() {
 # diagnosis names that cause at that time. Captured headers-only (snaplen
 # 128) to keep the files small.
 CP_DIAG="$CP_CLIENT, snaplen 128 (headers and MPTCP options only)"
+CP_DIAG_SERVER="server namespace (mps), on every server interface (tcpdump per interface, merged by timestamp with mergecap into one Ethernet pcap), capture filter 'tcp', snaplen 128 (headers and MPTCP options only)"
 now_epoch() { date +%s.%N; }
 # blackhole_prepare I / blackhole I: everything on path I is dropped, both
 # ways, while the link stays up: the server drops what arrives on sI and the
@@ -509,13 +511,14 @@ sc_diag-clean() {
 # (as backup when BACKUP=1); once the server has 100000 of the client's
 # 300000 bytes, everything on path CUT_PATH is dropped (link up)
 diag_failure() {
-  local name=$1 seed=$2 cut=$3 backup=$4 desc=$5 expect=$6 flag=()
+  local name=$1 seed=$2 cut=$3 backup=$4 desc=$5 expect=$6 side=${7:-client} flag=() ifs=(c1 c2) point=$CP_DIAG
+  if [[ $side == server ]]; then CAP_NS=$S ifs=(s1 s2) point=$CP_DIAG_SERVER; fi
   CBYTES=300000 SBYTES=60000
   topo 2 4 0
   [[ $backup == 1 ]] && flag=(backup)
   nsc ip mptcp endpoint add "$(caddr 2)" dev c2 id 2 subflow "${flag[@]+"${flag[@]}"}"
   blackhole_prepare
-  cap_start pcap 128 c1 c2
+  cap_start pcap 128 "${ifs[@]}"
   rm -f "$WORK/mark"
   app_server "$seed" --mark-recv 100000 --mark-file "$WORK/mark"
   app_client "$seed"
@@ -526,14 +529,24 @@ diag_failure() {
   INDUCED="[{\"type\": \"path-blackhole\", \"path\": $cut, \"client\": \"$(caddr "$cut")\", \"epochBefore\": $before, \"epoch\": $(now_epoch)}]"
   app_wait
   cap_stop "$DIR/$name.pcap"
+  local note="the client's segments on path $cut are captured, then lost"
+  [[ $side == server ]] && note="the client's segments on path $cut arrive at the server's capture and are dropped after it"
   finish "$name" "$name.pcap" "$desc" "$expect" \
-    "$CP_DIAG. The drops are in prerouting of the receiving namespace, after the capture point: the client's segments on path $cut are captured, then lost."
+    "$point. The drops are in prerouting of the receiving namespace, after the capture point: $note."
+  CAP_NS=""
 }
 
 sc_diag-path-failure() {
   diag_failure diag-path-failure 22 2 0 \
     "Path failure: two subflows (1 Mbit/s per path); once the server has received 100000 of the client's 300000 bytes, nftables drops everything on path 2 (10.0.2.1 <-> 10.0.2.2) in both namespaces' prerouting hooks while the link stays up. Subflow 1 goes silent (RTO retransmissions without ACKs), its data is reinjected on subflow 0 and the transfer completes there. meta 'induced' holds the moment of the cut." \
     '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}'
+}
+
+sc_diag-path-failure-server() {
+  diag_failure diag-path-failure-server 27 2 0 \
+    "Path failure seen from the server: as diag-path-failure, captured on the server's interfaces (s1, s2). Once the server has received 100000 of the client's 300000 bytes, nftables drops everything on path 2 in both namespaces' prerouting hooks (link up). The capture sees the client's segments on subflow 1 arrive and never acknowledged; the data is reinjected on subflow 0. meta 'induced' holds the moment of the cut." \
+    '{"subflows": 2, "subflows_with_data": 2, "fallback": false, "complete": true, "snaplen": 128, "retransmissions": true, "subtypes": ["MP_CAPABLE", "MP_JOIN", "DSS"], "ip_version": 4}' \
+    server
 }
 
 sc_diag-backup-failure() {

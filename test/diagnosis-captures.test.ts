@@ -45,7 +45,7 @@ describe('healthy paths: no diagnosis warning (false alarms are as bad as misses
 });
 
 describe('every diagnosed direction: shares add up to 1, stalls are well-formed', () => {
-  it.each([...HEALTHY, 'diag-path-failure.pcap', 'diag-backup-failure.pcap', 'diag-asymmetry.pcap', 'diag-small-rcvbuf.pcap', 'lossy.pcap', 'mp-prio.pcap', 'remove-addr.pcap', 'checksum-rewrite.pcap', 'fastclose.pcap'])('%s', async (name) => {
+  it.each([...HEALTHY, 'diag-path-failure.pcap', 'diag-path-failure-server.pcap', 'diag-backup-failure.pcap', 'diag-asymmetry.pcap', 'diag-small-rcvbuf.pcap', 'lossy.pcap', 'mp-prio.pcap', 'remove-addr.pcap', 'checksum-rewrite.pcap', 'fastclose.pcap'])('%s', async (name) => {
     const s = await session(name);
     for (const d of [s.diagnosis!.c2s, s.diagnosis!.s2c].filter((x): x is DirectionDiagnosis => x !== null)) {
       const sh = d.shares;
@@ -63,8 +63,10 @@ describe('every diagnosed direction: shares add up to 1, stalls are well-formed'
   });
 });
 
-describe('path failure (nftables drops everything on path 2 mid-transfer, link up)', () => {
-  const name = 'diag-path-failure.pcap';
+describe.each([
+  ['diag-path-failure.pcap', 'the client'],
+  ['diag-path-failure-server.pcap', 'the server'],
+])('path failure (nftables drops everything on path 2 mid-transfer, link up): %s, captured at %s', (name) => {
   it('SUBFLOW_FAILED on the path-2 subflow, failed within 0.5 s of the cut, handover to the other subflow', async () => {
     const s = await session(name);
     const cut = induced(name).find((e) => e.type === 'path-blackhole')!;

@@ -132,7 +132,7 @@ export function summarize(d: SessionDiagnoser, labels: SubflowLabel[]): Diagnosi
     }
     if (dd.wastedReinjectedBytes > 0) {
       const severity = dd.wastedReinjectedBytes > WASTE_WARNING_FRACTION * dd.bytes && dd.wastedReinjectedBytes >= WASTE_WARNING_BYTES ? 'warning' : 'info';
-      findings.push({ severity, code: 'REINJECTION_WASTE', message: `${dir}: ${dd.wastedReinjectedBytes} of ${dd.reinjectedBytes} reinjected bytes were not needed: the receiver had already acknowledged them (DATA_ACK) when they were sent again`, packets: st.marks.items.filter((m) => m.kind === 'reinjection').slice(0, 10).map((m) => m.n), session: d.id, dir, start: dd.start, end: dd.end });
+      findings.push({ severity, code: 'REINJECTION_WASTE', message: `${dir}: ${dd.wastedReinjectedBytes} of ${dd.reinjectedBytes} reinjected bytes were not needed: DATA_ACK had already covered them when the repeat passed the capture point`, packets: st.marks.items.filter((m) => m.kind === 'reinjection').slice(0, 10).map((m) => m.n), session: d.id, dir, start: dd.start, end: dd.end });
     }
   });
 
