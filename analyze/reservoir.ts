@@ -1,4 +1,5 @@
 import { doubleArray } from './v8-arrays.js';
+import { doubleFields } from './v8-fields.js';
 /** A bounded, deterministic sample of numbers (reservoir sampling) for percentiles. */
 export class Reservoir {
   /** Of the double elements kind from the start (v8-arrays.ts). */
@@ -8,11 +9,11 @@ export class Reservoir {
   private seen = 0;
   /** As a signed 32-bit integer (a small integer to V8; the xorshift works on 32 bits either way). */
   private state = 0x9e3779b9 | 0;
-  max = 0.5;
+  max = 0;
 
   constructor(private readonly capacity: number) {
-    // A double from the start (see diagnosis/double-fields.ts), as the samples are.
-    this.max = 0;
+    // A double from the start, as the samples are (v8-fields.ts).
+    doubleFields(this, ['max']);
   }
 
   add(v: number): void {

@@ -12,7 +12,7 @@
 import { Reservoir } from '../reservoir.js';
 import { Decimated, SegmentRing, SEG_REINJECTED, SEG_RETRANSMITTED } from './segment-ring.js';
 import { round3, round6 } from './subflow-state.js';
-import { doubleFields, taggedFields } from './double-fields.js';
+import { doubleFields, taggedFields } from '../v8-fields.js';
 import { objectArray } from '../v8-arrays.js';
 import type { AckPoint, SeqMark, Stall, StallCause } from './types.js';
 
@@ -24,7 +24,7 @@ const ACK_POINTS = 1500;
 
 const IDLE = 0, SENDING = 1, RWND = 2;
 
-/** Fields holding times or seconds, and data offsets or byte counts (double-fields.ts). */
+/** Fields holding times or seconds, and data offsets or byte counts (v8-fields.ts). */
 const DOUBLE_FIELDS = ['now', 'firstTime', 'lastData', 'lastProgress', 'sending', 'rwnd', 'idle', 'stalled', 'idleAtActiveEnd', 'sendAtActiveEnd',
   'rwndAtActiveEnd', 'lastTick', 'periodStart', 'periodSend', 'periodRwnd'];
 const TAGGED_FIELDS = ['sndMax', 'dataAck', 'edge', 'mss', 'reinjectedBytes', 'wastedBytes'];

@@ -3,7 +3,7 @@
  * and options only (never payload bytes, so headers-only captures work). The feed (feed.ts) fills one reused
  * object per packet from the engine's packet analysis; unit tests fill it by hand.
  */
-import { doubleFields, taggedFields } from './double-fields.js';
+import { doubleFields, taggedFields } from '../v8-fields.js';
 
 export interface PacketObservation {
   /** Packet number (1-based, as in the capture). */
@@ -39,7 +39,7 @@ export interface PacketObservation {
 
 export function newObservation(): PacketObservation {
   const o: PacketObservation = { n: 0, time: 0, subflow: 0, dir: 0, flags: 0, seq: -1, len: 0, ack: -1, win: -1, tsval: -1, tsecr: -1, sackBlocks: 0, dataStart: -1, dataAck: -1, conflict: false };
-  // Their final kinds from the start (double-fields.ts): TSvals exceed V8's small integers; sequence numbers and
+  // Their final kinds from the start (v8-fields.ts): TSvals exceed V8's small integers; sequence numbers and
   // offsets may.
   doubleFields(o, ['time', 'tsval', 'tsecr']);
   taggedFields(o, ['seq', 'ack', 'win', 'dataStart', 'dataAck']);

@@ -8,7 +8,7 @@ import { DirectionState, type SubflowLookup } from './direction-state.js';
 import { TCPF_ACK, TCPF_RST, TCPF_SYN, type ControlKind, type PacketObservation } from './observation.js';
 import { RTO_MIN_S, SubflowState, type SubflowDirState } from './subflow-state.js';
 import type { HandoverTrigger } from './types.js';
-import { doubleFields } from './double-fields.js';
+import { doubleFields } from '../v8-fields.js';
 import { doubleArray, objectArray } from '../v8-arrays.js';
 
 /** A change of which subflows carry data (MP_PRIO backup, FIN, REMOVE_ADDR) waiting for another subflow to carry new data. */

@@ -2,14 +2,14 @@
 import { Reservoir } from '../reservoir.js';
 import type { RttPoint } from './types.js';
 import { Decimated } from './segment-ring.js';
-import { doubleFields, taggedFields } from './double-fields.js';
+import { doubleFields, taggedFields } from '../v8-fields.js';
 import { doubleArray } from '../v8-arrays.js';
 
 /** A retransmission after at least this long without any ACK from the receiver is a timeout (Linux's minimum RTO). */
 export const RTO_MIN_S = 0.2;
 export const RTT_SERIES_POINTS = 400;
 
-/** Fields of SubflowDirState holding times, durations or TSvals, and sequence numbers or byte counts (double-fields.ts). */
+/** Fields of SubflowDirState holding times, durations or TSvals, and sequence numbers or byte counts (v8-fields.ts). */
 const DIR_DOUBLE_FIELDS = ['lastAckAdvance', 'lastAckSeen', 'lastSend', 'firstNewData', 'lastNewData', 'karnTime', 'tsPending', 'tsPendingTime',
   'tsNextAllowed', 'halfRttMs', 'resumeTime'];
 const DIR_TAGGED_FIELDS = ['highestEnd', 'ackedEnd', 'window', 'karnEnd', 'recoveryEnd', 'maxInFlight', 'lastDataEnd', 'newBytes'];

@@ -11,12 +11,7 @@
  * inline: the argument is boxed, a heap allocation per call; read it from a field instead.)
  */
 export function doubleFields(o: object, keys: readonly string[]): void {
-  const r = o as Record<string, number>;
-  for (const k of keys) {
-    const v = r[k];
-    r[k] = 0.5;
-    r[k] = v;
-  }
+  settle(o, keys, 0.5);
 }
 
 /**
@@ -24,10 +19,15 @@ export function doubleFields(o: object, keys: readonly string[]): void {
  * are (free to pass as arguments) and anything larger as a heap number, without changing the class.
  */
 export function taggedFields(o: object, keys: readonly string[]): void {
+  settle(o, keys, null);
+}
+
+/** Stores `probe` in each field (which widens its kind to the probe's), then puts the value back. */
+function settle(o: object, keys: readonly string[], probe: number | null): void {
   const r = o as Record<string, unknown>;
   for (const k of keys) {
     const v = r[k];
-    r[k] = null;
+    r[k] = probe;
     r[k] = v;
   }
 }
